@@ -2,30 +2,9 @@
 // workflow history and logs, so nothing personal may go into them. Pure and sandbox-safe: workflows
 // import this module to pass claim-check references to activities.
 
-const CAMPAIGN_ID = /^[A-Za-z0-9_.-]{1,80}$/;
+import { assertValidCampaignId } from '../campaign/ids.ts';
 
-export class InvalidCampaignIdError extends Error {
-  override readonly name = 'InvalidCampaignIdError';
-  constructor(readonly campaignId: string) {
-    super(
-      `Invalid campaign id ${JSON.stringify(campaignId)}: use 1-80 characters from letters, digits, ` +
-        `"_", "." and "-" (and not "." or "..")`,
-    );
-  }
-}
-
-export function isValidCampaignId(campaignId: string): boolean {
-  return (
-    typeof campaignId === 'string' &&
-    CAMPAIGN_ID.test(campaignId) &&
-    campaignId !== '.' &&
-    campaignId !== '..'
-  );
-}
-
-export function assertValidCampaignId(campaignId: string): void {
-  if (!isValidCampaignId(campaignId)) throw new InvalidCampaignIdError(campaignId);
-}
+export { InvalidCampaignIdError, assertValidCampaignId, isValidCampaignId } from '../campaign/ids.ts';
 
 function assertIndex(what: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0)
