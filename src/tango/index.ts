@@ -34,6 +34,10 @@ export {
   catalogBrandSchema,
   catalogResponseSchema,
   accountResponseSchema,
+  orderRefSchema,
+  asyncOrderQuerySchema,
+  MAX_IDS_PER_FILTER,
+  MAX_RESULTS_PER_PAGE,
 } from './schemas.ts';
 export type {
   DeliveryMethod,
@@ -58,6 +62,39 @@ export type {
   CatalogBrand,
   CatalogResponse,
   AccountResponse,
+  OrderRef,
+  AsyncOrderQuery,
 } from './schemas.ts';
 export { knownErrorCodes } from './error-codes.ts';
 export type { FailureClass, KnownErrorCode } from './error-codes.ts';
+export {
+  loadTangoConfig,
+  ConfigError,
+  LOCAL_SIMULATOR_DEFAULTS,
+  TANGO_SANDBOX_BASE_URL,
+  TANGO_PRODUCTION_BASE_URL,
+  isLoopbackUrl,
+  certificateToPem,
+} from './config.ts';
+export type { TangoConfig, TangoAuthConfig, TangoWebhookConfig } from './config.ts';
+export {
+  TangoError,
+  TangoHttpError,
+  TangoNetworkError,
+  TangoResponseValidationError,
+  TangoRequestValidationError,
+  parseRetryAfter,
+  parseErrorBody,
+  formatJsonPath,
+} from './errors.ts';
+export { BasicAuthenticator, OAuthAuthenticator, createAuthenticator, silentLogger } from './auth.ts';
+export type { TangoAuthenticator, TangoLogger, OAuthOptions } from './auth.ts';
+export { TangoClient } from './client.ts';
+export type {
+  TangoClientOptions,
+  CreateAsyncOrderResult,
+  LineItemPageOptions,
+  LineItemPage,
+} from './client.ts';
+export { signHmacPayload, verifyWebhookSignature, isEventFresh } from './webhook-signature.ts';
+export type { WebhookVerificationOptions, WebhookVerificationResult } from './webhook-signature.ts';

@@ -529,3 +529,48 @@ export const accountResponseSchema = z.looseObject({
   createdAt: optionalField(z.string()),
 });
 export type AccountResponse = z.output<typeof accountResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Path and query parameters of the async order endpoints
+// ---------------------------------------------------------------------------------------------
+
+/** Identifies one async order: the path parameters of GET / PATCH. */
+export const orderRefSchema = z.object({
+  customerIdentifier: nonBlank('customerIdentifier'),
+  accountIdentifier: z.string().min(5).max(100),
+  externalRefID: nonBlank('externalRefID').max(100),
+});
+export type OrderRef = z.infer<typeof orderRefSchema>;
+
+/** Documented limits of the line-item id filters: at most 50 ids, each 0-100 characters. */
+export const MAX_IDS_PER_FILTER = 50;
+export const MAX_RESULTS_PER_PAGE = 500;
+
+const idFilterSchema = z
+  .array(z.string().max(100, 'each id in a line-item filter may have at most 100 characters'))
+  .max(MAX_IDS_PER_FILTER, `a line-item id filter may hold at most ${MAX_IDS_PER_FILTER} ids`);
+
+/**
+ * Query of GET /asyncOrders/customers/{c}/accounts/{a}/{externalRefID}. An empty id list counts as
+ * no filter; Tango accepts one of the two id filters, never both.
+ */
+export const asyncOrderQuerySchema = z
+  .object({
+    failedOnly: z.boolean().optional(),
+    maxResults: z.number().int().min(1).max(MAX_RESULTS_PER_PAGE).optional(),
+    nextCursor: z.string().min(1).optional(),
+    prevCursor: z.string().min(1).optional(),
+    externalLineItemReferenceIds: idFilterSchema.optional(),
+    referenceLineItemIds: idFilterSchema.optional(),
+  })
+  .refine(
+    (query) =>
+      !(
+        (query.externalLineItemReferenceIds?.length ?? 0) > 0 && (query.referenceLineItemIds?.length ?? 0) > 0
+      ),
+    {
+      path: ['referenceLineItemIds'],
+      message: 'use either externalLineItemReferenceIds or referenceLineItemIds, not both',
+    },
+  );
+export type AsyncOrderQuery = z.infer<typeof asyncOrderQuerySchema>;
