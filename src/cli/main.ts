@@ -1,7 +1,10 @@
 // The `tango-campaigns` command line: one entry, one subcommand per job.
 const commands: Record<string, { summary: string; run?: (args: string[]) => Promise<number> }> = {
   dev: { summary: 'start the whole local stack and run a sample campaign' },
-  simulator: { summary: 'run the Tango simulator on loopback' },
+  simulator: {
+    summary: 'run the Tango simulator on loopback',
+    run: async (args) => (await import('../simulator/cli.ts')).runSimulatorCli(args),
+  },
   worker: { summary: 'run a campaign worker' },
   webhook: { summary: 'run the Tango webhook receiver' },
 };
