@@ -48,6 +48,8 @@ export function fileStoreDirectory(url: string, cwd: string = process.cwd()): st
 }
 
 registerStoreScheme('file', (url) => new FileSystemStore(fileStoreDirectory(url)));
+// Loaded on first use so that filesystem-only deployments never load the AWS SDK; settings come the AWS way.
+registerStoreScheme('s3', async (url) => (await import('./s3-store.ts')).openS3Store(url, process.env));
 
 export async function openStore(url: string = DEFAULT_STORE_URL): Promise<CampaignStore> {
   const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);

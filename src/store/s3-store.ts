@@ -438,8 +438,13 @@ export class S3Store implements CampaignStore {
     return false;
   }
 
-  async *list(prefix: string): AsyncIterable<string> {
+  list(prefix: string): AsyncIterable<string> {
+    // Validated before iteration starts, like the filesystem store, so a bad prefix fails at the call.
     assertValidPrefix(prefix);
+    return this.listValidated(prefix);
+  }
+
+  private async *listValidated(prefix: string): AsyncIterable<string> {
     let continuationToken: string | undefined;
     do {
       let page;
