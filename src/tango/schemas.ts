@@ -448,7 +448,11 @@ export const asyncOrderDetailSchema = z
     orderErrors: listField(lineItemErrorSchema),
     lineItems: lineItemsField,
   })
-  .transform(({ created_at, ...order }) => ({ ...order, createdAt: order.createdAt ?? created_at }));
+  // The rest spread keeps unknown fields at runtime; the index signature keeps them in the type.
+  .transform(({ created_at, ...order }): typeof order & { [key: string]: unknown } => ({
+    ...order,
+    createdAt: order.createdAt ?? created_at,
+  }));
 export type AsyncOrderDetail = z.output<typeof asyncOrderDetailSchema>;
 
 /** POST /webhooks response: only the id matters to us; the rest is kept. */
@@ -471,7 +475,7 @@ const asyncOrderStatusEventDataSchema = z
     accountIdentifier: optionalField(z.string()),
     customerIdentifier: optionalField(z.string()),
   })
-  .transform(({ referenceOrderID, ...data }) => ({
+  .transform(({ referenceOrderID, ...data }): typeof data & { [key: string]: unknown } => ({
     ...data,
     referenceOrderId: data.referenceOrderId ?? referenceOrderID,
   }));
