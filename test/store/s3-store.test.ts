@@ -1,6 +1,9 @@
 // The S3 claim-check store against a real S3-compatible server (moto): the shared store contract, plus
 // what only an object store has: bucket and prefix configuration, multipart uploads, clear errors.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { openStore } from '../../src/store/index.ts';
@@ -178,6 +181,48 @@ describe('S3Store specifics', () => {
       assert.equal((await opened.get('campaigns/r/report.json')).toString(), '{"ok":true}');
       opened.client.destroy();
     } finally {
+      direct.client.destroy();
+    }
+  });
+  it('authenticates with a named profile from the shared credentials file when no keys are set', async () => {
+    const bucket = uniqueBucketName('profile');
+    const direct = await createBucketStore(server, { bucket });
+    const dir = await mkdtemp(path.join(tmpdir(), 'aws-profile-'));
+    const saved = { ...process.env };
+    try {
+      await direct.put('campaigns/p/report.json', '{}');
+      await writeFile(
+        path.join(dir, 'credentials'),
+        `[campaign-workers]\naws_access_key_id = ${server.accessKeyId}\naws_secret_access_key = ${server.secretAccessKey}\n`,
+      );
+      await writeFile(path.join(dir, 'config'), '[profile campaign-workers]\nregion = us-east-1\n');
+      // The SDK reads the files' locations from the process environment; nothing else may supply keys.
+      process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
+      process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+        delete process.env[name];
+      const store = openS3Store(`s3://${bucket}`, {
+        AWS_ENDPOINT_URL_S3: server.endpoint,
+        AWS_PROFILE: 'campaign-workers',
+      });
+      try {
+        assert.equal(await store.exists('campaigns/p/report.json'), true);
+      } finally {
+        store.client.destroy();
+      }
+    } finally {
+      for (const name of [
+        'AWS_SHARED_CREDENTIALS_FILE',
+        'AWS_CONFIG_FILE',
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_SESSION_TOKEN',
+        'AWS_PROFILE',
+      ]) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+      await rm(dir, { recursive: true, force: true });
       direct.client.destroy();
     }
   });
