@@ -214,8 +214,9 @@ export class WebhookDispatcher {
       this.holdTimer ??= this.later(window, () => {
         this.holdTimer = undefined;
         // Newest first: a receiver sees a later revision before an earlier one.
+        // Staggered a little so the receiver really sees them in this order.
         const batch = this.held.splice(0).reverse();
-        for (const held of batch) this.fanOut(held);
+        batch.forEach((held, position) => this.fanOut(held, position * 15));
         this.track(-batch.length);
       });
       return;
@@ -231,7 +232,7 @@ export class WebhookDispatcher {
     this.flushIdle();
   }
 
-  private fanOut(event: AsyncOrderStatusEvent): void {
+  private fanOut(event: AsyncOrderStatusEvent, extraDelayMs = 0): void {
     const faults = this.options().faults.webhook;
     for (const subscription of this.subscriptions) {
       if (!subscription.eventTypes.includes(event.eventType)) continue;
@@ -244,7 +245,7 @@ export class WebhookDispatcher {
       if (copies === 2) this.counters.duplicated += 1;
       for (let copy = 0; copy < copies; copy += 1) {
         this.track(+1);
-        this.later(faults.delayMs + copy * 5, () => void this.attempt(subscription, event, 1));
+        this.later(faults.delayMs + extraDelayMs + copy * 5, () => void this.attempt(subscription, event, 1));
       }
     }
   }
