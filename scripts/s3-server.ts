@@ -29,6 +29,11 @@ export interface StartS3ServerOptions {
   port?: number;
   /** Buckets to create before returning. */
   buckets?: string[];
+  /**
+   * Check signatures against moto's own IAM (which knows no keys), so that every request is refused
+   * as S3 refuses unknown credentials. Buckets are then created before enforcement begins.
+   */
+  enforceCredentials?: boolean;
 }
 
 // moto accepts any credentials; fixed ones keep the printed environment stable between runs.
@@ -155,7 +160,15 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
   const child = spawn(python, ['-c', LAUNCHER, host, String(options.port ?? 0)], {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: {
+      ...process.env,
+      PYTHONUNBUFFERED: '1',
+      // moto lets this many requests through unchecked before enforcing: the readiness probe (one
+      // ListBuckets, sent only once the socket is bound) and one CreateBucket per bucket.
+      ...(options.enforceCredentials
+        ? { INITIAL_NO_AUTH_ACTION_COUNT: String(1 + (options.buckets?.length ?? 0)) }
+        : {}),
+    },
   });
   // Keep the last of stderr for error messages; reading it also stops a full pipe from blocking moto.
   const output = { text: '' };

@@ -307,11 +307,13 @@ export class S3Store implements CampaignStore {
   private explain(error: unknown, operation: string, key?: string): Error {
     if (error instanceof StoreError) return error;
     const shape = (error ?? {}) as SdkErrorShape;
-    const code = shape.name ?? shape.code ?? '';
+    // HEAD responses have no body, so the SDK can only call their errors "Unknown"; the status says more.
+    const rawCode = shape.name ?? shape.code ?? '';
+    const code = rawCode === 'Unknown' ? '' : rawCode;
     const status = statusOf(shape);
     const what = key === undefined ? this.location : `"${key}" in ${this.location}`;
     const where = `(endpoint ${this.endpointLabel})`;
-    const detail = shape.message ? `: ${shape.message}` : '';
+    const detail = shape.message && shape.message !== 'UnknownError' ? `: ${shape.message}` : '';
     if (code === 'NoSuchBucket')
       return new S3StoreError(
         `${operation} ${what} failed: bucket "${this.bucket}" does not exist ${where}. Create it, or fix the ` +
@@ -322,7 +324,7 @@ export class S3Store implements CampaignStore {
       );
     if (ACCESS_CODES.has(code) || status === 403 || status === 401)
       return new S3StoreError(
-        `${operation} ${what} was refused (${code || status}) ${where}${detail}. Check the credentials ` +
+        `${operation} ${what} was refused (${code || `HTTP ${status}`}) ${where}${detail}. Check the credentials ` +
           '(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the instance role), the region (AWS_REGION) ' +
           `and that the policy allows s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on "${this.bucket}".`,
         'access-denied',

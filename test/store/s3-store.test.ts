@@ -138,6 +138,35 @@ describe('S3Store specifics', () => {
     }
   });
 
+  it('says access was refused, and which credentials and permissions to check', async () => {
+    const bucket = uniqueBucketName('locked');
+    const locked = await startS3Server({ buckets: [bucket], enforceCredentials: true });
+    const store = s3StoreOn(locked, bucket, 'p/');
+    try {
+      const isAccessDenied = (error: unknown) => {
+        assert.ok(error instanceof S3StoreError, String(error));
+        assert.equal(error.failure, 'access-denied');
+        assert.equal(error.retryable, false);
+        assert.match(error.message, /refused \(InvalidAccessKeyId\)/);
+        assert.match(error.message, /AWS_ACCESS_KEY_ID/);
+        assert.match(error.message, /s3:PutObject/);
+        return true;
+      };
+      await assert.rejects(store.put('k', 'v'), isAccessDenied);
+      await assert.rejects(collect(store.list('')), isAccessDenied);
+      // HEAD answers carry no error code: the status has to do.
+      await assert.rejects(store.check(), (error: unknown) => {
+        assert.ok(error instanceof S3StoreError && error.failure === 'access-denied', String(error));
+        assert.match(error.message, /refused \(HTTP 403\)/);
+        return true;
+      });
+      await assert.rejects(store.exists('k'), /refused \(HTTP 403\)/);
+    } finally {
+      store.client.destroy();
+      await locked.stop();
+    }
+  });
+
   it('says the endpoint is unreachable, and that trying again may help', async () => {
     // A port nothing listens on: the server's own port after it is stopped would race; port 1 is reserved.
     const store = openS3Store('s3://some-bucket/p', {
