@@ -58,6 +58,10 @@ export function describeStoreContract(backend: string, options: StoreContractOpt
       }
       await store.put('campaigns/c1/items.jsonl', parts());
       assert.equal((await store.get('campaigns/c1/items.jsonl')).toString(), 'third vérsion');
+      await store.put('campaigns/c1/items.jsonl', ['a plain ', 'array']);
+      assert.equal((await store.get('campaigns/c1/items.jsonl')).toString(), 'a plain array');
+      await store.put('campaigns/c1/empty', (async function* () {})());
+      assert.equal((await store.get('campaigns/c1/empty')).length, 0, 'an empty stream is an empty object');
       await store.put('campaigns/c1/empty', '');
       assert.equal((await store.get('campaigns/c1/empty')).length, 0);
       assert.deepEqual(await collect(store.list('campaigns/c1/')), [
