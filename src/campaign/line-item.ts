@@ -1,0 +1,223 @@
+// A campaign's input line item: exactly one POST /asyncOrders line item (Tango's own schema), the flat
+// CSV form of it, and checks that explain each problem by field in words an operator can act on.
+// Pure and sandbox-safe: update validators in workflows use the same checks as the file reader.
+import { type z } from 'zod';
+import {
+  type LineItemRequest,
+  addressSchema,
+  lineItemRequestSchema,
+  recipientSchema,
+} from '../tango/schemas.ts';
+
+/** The input schema is Tango's: what passes here is what Tango accepts, limits included. */
+export const campaignLineItemSchema = lineItemRequestSchema;
+export type CampaignLineItem = LineItemRequest;
+
+/** CSV header names: Tango's own field names, flattened (recipient and address fields at top level). */
+export const CSV_COLUMNS = [
+  'externalRefLineItemID',
+  'firstName',
+  'lastName',
+  'email',
+  'mobileNumber',
+  'companyName',
+  'streetLine1',
+  'streetLine2',
+  'city',
+  'stateOrProvince',
+  'postalCode',
+  'country',
+  'utid',
+  'amount',
+  'deliveryMethod',
+  'deliveryDate',
+  'etid',
+  'ptid',
+  'expirationDate',
+  'emailSubject',
+  'message',
+  'lineItemNote',
+] as const;
+export type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+/** Columns every CSV file needs; the others are needed only by some rows (checked per row). */
+export const REQUIRED_CSV_COLUMNS: readonly CsvColumn[] = [
+  'externalRefLineItemID',
+  'utid',
+  'amount',
+  'deliveryMethod',
+];
+
+const RECIPIENT_FIELDS = ['firstName', 'lastName', 'email', 'mobileNumber'] as const;
+const ADDRESS_FIELDS = Object.keys(addressSchema.shape) as (keyof z.infer<typeof addressSchema>)[];
+const LINE_ITEM_FIELDS = Object.keys(lineItemRequestSchema.shape);
+const RECIPIENT_KEYS = Object.keys(recipientSchema.shape);
+
+/** One problem with one field of one line item. `field` is the JSON path ("recipient.address.city"). */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export type LineItemCheck = { ok: true; item: LineItemRequest } | { ok: false; problems: FieldProblem[] };
+
+/** The CSV column that holds a JSON path's value ("recipient.address.city" -> "city"). */
+export function csvColumnOf(field: string): CsvColumn | undefined {
+  const last = field.split('.').at(-1) ?? field;
+  return (CSV_COLUMNS as readonly string[]).includes(last) ? (last as CsvColumn) : undefined;
+}
+
+/** Where a field sits in a line item ("city" -> "recipient.address.city"). */
+export function jsonPathOfColumn(column: CsvColumn): string {
+  if ((RECIPIENT_FIELDS as readonly string[]).includes(column)) return `recipient.${column}`;
+  if ((ADDRESS_FIELDS as readonly string[]).includes(column)) return `recipient.address.${column}`;
+  return column;
+}
+
+const DECIMAL = /^[+]?(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * Builds the nested line item from one CSV row's cells. Empty cells are absent fields; the address
+ * exists when any address column has a value. `amount` must be a plain decimal number.
+ */
+export function lineItemFromCsvCells(cells: Partial<Record<CsvColumn, string>>): {
+  value: Record<string, unknown>;
+  problems: FieldProblem[];
+} {
+  const problems: FieldProblem[] = [];
+  const value: Record<string, unknown> = {};
+  const recipient: Record<string, unknown> = {};
+  const address: Record<string, unknown> = {};
+  for (const column of CSV_COLUMNS) {
+    const cell = cells[column];
+    if (cell === undefined || cell === '') continue;
+    if ((RECIPIENT_FIELDS as readonly string[]).includes(column)) recipient[column] = cell;
+    else if ((ADDRESS_FIELDS as readonly string[]).includes(column)) address[column] = cell;
+    else if (column === 'amount') {
+      const trimmed = cell.trim();
+      if (DECIMAL.test(trimmed)) value.amount = Number(trimmed);
+      else
+        problems.push({
+          field: 'amount',
+          message: `amount ${JSON.stringify(cell)} is not a number: write digits with a dot for decimals (25 or 12.50), no currency sign or thousands separator`,
+        });
+    } else value[column] = cell;
+  }
+  if (Object.keys(address).length > 0) recipient.address = address;
+  if (Object.keys(recipient).length > 0) value.recipient = recipient;
+  return { value, problems };
+}
+
+/** The flat CSV cells of a line item (for exporting failures ready to edit and re-import). */
+export function lineItemToCsvCells(item: LineItemRequest): Record<CsvColumn, string> {
+  const cells = Object.fromEntries(CSV_COLUMNS.map((column) => [column, ''])) as Record<CsvColumn, string>;
+  for (const column of CSV_COLUMNS) {
+    const path = jsonPathOfColumn(column).split('.');
+    let current: unknown = item;
+    for (const key of path) current = (current as Record<string, unknown> | undefined)?.[key];
+    if (current !== undefined && current !== null) cells[column] = String(current);
+  }
+  return cells;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string')
+    return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+/** An operator-readable sentence for one zod issue, with the offending value where it helps. */
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
+  const field = issue.path.map(String).join('.') || '(line item)';
+  const value = valueAt(input, issue.path);
+  switch (issue.code) {
+    case 'invalid_type':
+      return {
+        field,
+        message:
+          value === undefined
+            ? `${field} is required`
+            : `${field} must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}, not ${describeValue(value)}`,
+      };
+    case 'too_big':
+      return {
+        field,
+        message:
+          typeof value === 'string'
+            ? `${field} is ${value.length} characters long; Tango allows at most ${String(issue.maximum)}`
+            : `${field} must be at most ${String(issue.maximum)}`,
+      };
+    case 'too_small':
+      return {
+        field,
+        message:
+          issue.origin === 'number'
+            ? `${field} must be greater than ${String(issue.minimum)}, got ${String(value)}`
+            : `${field} must have at least ${String(issue.minimum)} character(s)`,
+      };
+    case 'invalid_value':
+      return {
+        field,
+        message: `${field} ${JSON.stringify(value)} is not one of ${issue.values.map(String).join(', ')} (exact spelling, upper case)`,
+      };
+    default:
+      return { field, message: issue.message };
+  }
+}
+
+function unknownKeys(
+  value: Record<string, unknown>,
+  allowed: readonly string[],
+  prefix: string,
+): FieldProblem[] {
+  return Object.keys(value)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => {
+      const near = allowed.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+      return {
+        field: `${prefix}${key}`,
+        message:
+          `${prefix}${key} is not a line-item field` +
+          (near ? `; did you mean ${prefix}${near}?` : `; allowed here: ${allowed.join(', ')}`),
+      };
+    });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks one line item against Tango's schema and rejects fields Tango does not know (the schema would
+ * silently drop them, and a misspelt "emial" must not become a reward without an email).
+ */
+export function checkLineItem(value: unknown): LineItemCheck {
+  if (!isPlainObject(value))
+    return {
+      ok: false,
+      problems: [
+        { field: '(line item)', message: `a line item must be an object, not ${describeValue(value)}` },
+      ],
+    };
+  const problems = unknownKeys(value, LINE_ITEM_FIELDS, '');
+  if (isPlainObject(value.recipient)) {
+    problems.push(...unknownKeys(value.recipient, RECIPIENT_KEYS, 'recipient.'));
+    if (isPlainObject(value.recipient.address))
+      problems.push(...unknownKeys(value.recipient.address, ADDRESS_FIELDS, 'recipient.address.'));
+  }
+  const parsed = lineItemRequestSchema.safeParse(value);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => describeIssue(issue, value)));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, item: parsed.data! };
+}
