@@ -197,7 +197,9 @@ export function loadS3StoreConfig(url: string, env: Record<string, string | unde
 export function createS3Client(config: S3StoreConfig): S3Client {
   const clientConfig: S3ClientConfig = {
     forcePathStyle: config.forcePathStyle,
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    // No whole-request deadline: a 50 MiB stream may legitimately take minutes. A connection that goes
+    // silent for 5 minutes (no bytes either way) is dead, though, and fails rather than hangs the activity.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 300_000 },
     ...(config.region ? { region: config.region } : {}),
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
