@@ -13,8 +13,8 @@ export const LOCAL_SIMULATOR_DEFAULTS = {
   platformKey: 'sim-platform-key',
   customerIdentifier: 'sim-customer',
   accountIdentifier: 'sim-account-1',
-  /** base64 of a fixed test-only string; never valid anywhere but the simulator. */
-  webhookHmacSecret: 'dGFuZ28tY2FtcGFpZ25zIHNpbXVsYXRvciB3ZWJob29rIHNlY3JldCwgdGVzdCBvbmx5',
+  /** base64 of "tango-campaigns-simulator-webhook-secret"; test-only, valid nowhere but the simulator. */
+  webhookHmacSecret: 'dGFuZ28tY2FtcGFpZ25zLXNpbXVsYXRvci13ZWJob29rLXNlY3JldA==',
   oauthClientId: 'sim-client-id',
   oauthClientSecret: 'sim-client-secret',
   oauthUsername: 'sim-service-account',

@@ -455,11 +455,22 @@ export const asyncOrderDetailSchema = z
   }));
 export type AsyncOrderDetail = z.output<typeof asyncOrderDetailSchema>;
 
-/** POST /webhooks response: only the id matters to us; the rest is kept. */
-export const webhookRegistrationResponseSchema = z.looseObject({
-  id: optionalField(z.union([z.string(), z.number().transform(String)])),
-  url: optionalField(z.string()),
-});
+/**
+ * POST /webhooks response. Tango's field name for the subscription id is [unconfirmed]: `id`,
+ * `webhookId` (what the simulator sends) and `subscriptionId` all become `id`; the rest is kept.
+ */
+const idLike = z.union([z.string(), z.number().transform(String)]);
+export const webhookRegistrationResponseSchema = z
+  .looseObject({
+    id: optionalField(idLike),
+    webhookId: optionalField(idLike),
+    subscriptionId: optionalField(idLike),
+    url: optionalField(z.string()),
+  })
+  .transform((registration): typeof registration & { [key: string]: unknown } => ({
+    ...registration,
+    id: registration.id ?? registration.webhookId ?? registration.subscriptionId,
+  }));
 export type WebhookRegistrationResponse = z.output<typeof webhookRegistrationResponseSchema>;
 
 const asyncOrderStatusEventDataSchema = z
