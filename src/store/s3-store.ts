@@ -275,6 +275,8 @@ export class S3Store implements CampaignStore {
   private readonly partSizeBytes: number;
   private readonly queueSize: number;
   private readonly listPageSize: number;
+  /** The endpoint as error messages name it. */
+  private readonly endpointLabel: string;
   // Set once the bucket is known to exist: HEAD on a missing bucket looks like a missing key otherwise.
   private bucketConfirmed = false;
 
@@ -297,8 +299,6 @@ export class S3Store implements CampaignStore {
     this.queueSize = Math.max(1, options.queueSize ?? 2);
     this.listPageSize = Math.min(1000, Math.max(1, options.listPageSize ?? 1000));
   }
-
-  private readonly endpointLabel: string;
 
   private objectKey(key: string): string {
     assertValidKey(key);
