@@ -195,14 +195,25 @@ function unknownKeys(
     });
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
- * Checks one line item against Tango's schema and rejects fields Tango does not know (the schema would
- * silently drop them, and a misspelt "emial" must not become a reward without an email).
+ * Fields Tango does not know, at every level (line item, recipient, address). Tango's schema would
+ * silently drop them, and a misspelt "emial" must not become a reward without an email.
  */
+export function unknownFieldProblems(value: Record<string, unknown>): FieldProblem[] {
+  const problems = unknownKeys(value, LINE_ITEM_FIELDS, '');
+  if (isPlainObject(value.recipient)) {
+    problems.push(...unknownKeys(value.recipient, RECIPIENT_KEYS, 'recipient.'));
+    if (isPlainObject(value.recipient.address))
+      problems.push(...unknownKeys(value.recipient.address, ADDRESS_FIELDS, 'recipient.address.'));
+  }
+  return problems;
+}
+
+/** Checks one line item against Tango's schema, and rejects fields Tango does not know. */
 export function checkLineItem(value: unknown): LineItemCheck {
   if (!isPlainObject(value))
     return {
@@ -211,12 +222,7 @@ export function checkLineItem(value: unknown): LineItemCheck {
         { field: '(line item)', message: `a line item must be an object, not ${describeValue(value)}` },
       ],
     };
-  const problems = unknownKeys(value, LINE_ITEM_FIELDS, '');
-  if (isPlainObject(value.recipient)) {
-    problems.push(...unknownKeys(value.recipient, RECIPIENT_KEYS, 'recipient.'));
-    if (isPlainObject(value.recipient.address))
-      problems.push(...unknownKeys(value.recipient.address, ADDRESS_FIELDS, 'recipient.address.'));
-  }
+  const problems = unknownFieldProblems(value);
   const parsed = lineItemRequestSchema.safeParse(value);
   if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => describeIssue(issue, value)));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, item: parsed.data! };
