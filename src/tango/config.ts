@@ -100,7 +100,16 @@ const httpUrl = z
     } catch {
       return false;
     }
-  }, 'must be an absolute http(s) URL');
+  }, 'must be an absolute http(s) URL')
+  // Credentials in a URL would end up in error messages and logs; they belong in their variables.
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.username === '' && url.password === '';
+    } catch {
+      return true;
+    }
+  }, 'must not contain user:password@ (use the credential variables)');
 
 const positiveNumber = z.coerce
   .number<string>({ error: 'must be a number' })

@@ -159,6 +159,9 @@ export function parseRetryAfter(
   const raw = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!raw) return undefined;
   if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
+  // All three HTTP date formats start with a day name; without this check Date.parse would read
+  // "-1" as a year.
+  if (!/^[A-Za-z]{3}/.test(raw)) return undefined;
   const at = Date.parse(raw);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);

@@ -102,6 +102,11 @@ describe('loadTangoConfig', () => {
     assert.equal(configError({ TANGO_TIMEOUT_MS: '1.5' }).variable, 'TANGO_TIMEOUT_MS');
     assert.equal(configError({ TANGO_AUTH: 'token' }).variable, 'TANGO_AUTH');
     assert.equal(configError({ TANGO_BASE_URL: 'integration-api.tangocard.com' }).variable, 'TANGO_BASE_URL');
+    const withCredentials = configError({
+      TANGO_BASE_URL: 'https://name:key@integration-api.tangocard.com/raas/v2',
+    });
+    assert.equal(withCredentials.variable, 'TANGO_BASE_URL');
+    assert.match(withCredentials.message, /must not contain user:password@/);
     assert.equal(
       configError({ TANGO_WEBHOOK_HMAC_SECRET: 'not base64!' }).variable,
       'TANGO_WEBHOOK_HMAC_SECRET',
