@@ -140,10 +140,12 @@ export const recipientSchema = z.object({
 });
 export type Recipient = z.infer<typeof recipientSchema>;
 
+// Unlike a recipient's, a malformed sender email fails the whole order (422.134 at request level),
+// so it is checked here.
 export const senderSchema = z.object({
   firstName: z.string().max(100).optional(),
   lastName: z.string().max(100).optional(),
-  email: z.string().optional(),
+  email: z.email('sender.email must be a well-formed email address').optional(),
 });
 export type Sender = z.infer<typeof senderSchema>;
 

@@ -304,6 +304,20 @@ describe('request limits: just inside passes, just outside fails at the field', 
     });
   }
 
+  it('sender.email must be well formed (Tango fails the whole order otherwise)', () => {
+    assert.equal(
+      createAsyncOrderRequestSchema.safeParse(validOrder({ sender: { email: 'rewards@acme.example' } }))
+        .success,
+      true,
+    );
+    assert.deepEqual(
+      issuePaths(
+        createAsyncOrderRequestSchema.safeParse(validOrder({ sender: { email: 'rewards at acme' } })),
+      ),
+      ['sender.email'],
+    );
+  });
+
   it('at least one line item', () => {
     assert.deepEqual(issuePaths(createAsyncOrderRequestSchema.safeParse(validOrder({ lineItems: [] }))), [
       'lineItems',
