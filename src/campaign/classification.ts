@@ -34,6 +34,8 @@ export interface ClassifiableError {
   value?: number | string | null;
   field?: string | null;
   message?: string | null;
+  /** GET lineItemErrors carry the message here. */
+  errorMessage?: string | null;
 }
 
 /**
