@@ -1,0 +1,32 @@
+// What the activities need from the outside world, injected once by the worker (and by tests).
+import type { AutoFixer, Classifier } from '../campaign/order-book.ts';
+import type { CampaignStore } from '../store/store.ts';
+import type { TangoClient } from '../tango/client.ts';
+import type { CampaignDefinition } from './staging.ts';
+
+export interface OrderRef {
+  customerIdentifier: string;
+  accountIdentifier: string;
+  externalRefID: string;
+}
+
+/** The Tango calls the activities make: TangoClient, or anything with the same shape. */
+export type TangoApi = Pick<
+  TangoClient,
+  | 'createAsyncOrder'
+  | 'getAsyncOrder'
+  | 'updateAsyncOrder'
+  | 'lineItemPages'
+  | 'lookupLineItems'
+  | 'getCatalog'
+  | 'getAccount'
+>;
+
+export interface ActivityDeps {
+  store: CampaignStore;
+  tango: TangoApi;
+  /** Failure class of a failed item's errors (built-in table + TANGO_ERROR_CLASSES). */
+  classify: Classifier;
+  /** The safe automatic fixes for a campaign, or undefined when it turned them off. */
+  autoFixerFor: (definition: CampaignDefinition) => AutoFixer | undefined;
+}

@@ -1,0 +1,20 @@
+// All activities, built once per worker from their dependencies. Workflows import this module as
+// a type only (`ReturnType<typeof createActivities>`).
+import { createAccountActivities } from './accounts.ts';
+import type { ActivityDeps } from './deps.ts';
+import { createOperatorActivities } from './operator.ts';
+import { createOrderActivities } from './orders.ts';
+import { createReportActivities } from './report.ts';
+import { createStagingActivities } from './staging.ts';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createStagingActivities(deps.store),
+    ...createOrderActivities(deps),
+    ...createAccountActivities(deps),
+    ...createOperatorActivities(deps.store),
+    ...createReportActivities(deps.store),
+  };
+}
+
+export type { ActivityDeps } from './deps.ts';

@@ -1,0 +1,60 @@
+// Builds a campaign worker from its parts: connection, task queue, store, Tango client and failure
+// classification. Used by the `worker` command and by the integration tests, so both run the same
+// worker.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities/index.ts';
+import type { CampaignDefinition } from './activities/staging.ts';
+import { classifyErrors, type ErrorClassOverrides } from './campaign/classification.ts';
+import { automaticFixes } from './campaign/corrections.ts';
+import type { AutoFixer } from './campaign/order-book.ts';
+import { DEFAULT_TASK_QUEUE } from './definitions.ts';
+import type { CampaignStore } from './store/store.ts';
+import type { TangoApi } from './activities/deps.ts';
+
+export const workflowsPath = fileURLToPath(
+  new URL(`./workflows/index${path.extname(import.meta.url)}`, import.meta.url),
+);
+
+export interface CampaignWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  store: CampaignStore;
+  tango: TangoApi;
+  errorClassOverrides?: ErrorClassOverrides;
+  /** Tango requests per second for the whole task queue (all workers together). */
+  tangoTps?: number;
+  tuning?: Pick<
+    WorkerOptions,
+    'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'
+  >;
+  /** Prebuilt workflow bundle (tests share one across workers). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function autoFixerFor(definition: CampaignDefinition): AutoFixer | undefined {
+  if (!definition.autoCorrect) return undefined;
+  return (entry) =>
+    automaticFixes(entry.item, entry.errors ?? [], { utidFallbacks: definition.utidFallbacks });
+}
+
+export async function createCampaignWorker(options: CampaignWorkerOptions): Promise<Worker> {
+  const overrides = options.errorClassOverrides ?? {};
+  const activities = createActivities({
+    store: options.store,
+    tango: options.tango,
+    classify: (errors) => classifyErrors(errors, overrides),
+    autoFixerFor,
+  });
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    activities,
+    ...(options.tangoTps ? { maxTaskQueueActivitiesPerSecond: options.tangoTps } : {}),
+    ...options.tuning,
+  });
+}

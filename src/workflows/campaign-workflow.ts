@@ -1,0 +1,664 @@
+// campaignWorkflow: one reward campaign. Stages and validates the items, passes the money controls
+// (approval, balance), runs one orderWorkflow per chunk in a sliding window, lets operators steer
+// (pause, corrections, skips, metadata, thresholds, cancel), and writes the final report.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.ts';
+import { campaignRef, orderExternalRefId } from '../campaign/ids.ts';
+import {
+  approveUpdate,
+  cancelOrderSignal,
+  failuresQuery,
+  fundsAddedSignal,
+  operatorInputSignal,
+  orderProgressSignal,
+  orderWorkflowId,
+  pauseSignal,
+  progressQuery,
+  rejectUpdate,
+  resumeSignal,
+  searchAttributes,
+  setFailureThresholdUpdate,
+  skipItemsUpdate,
+  submitCorrectionsUpdate,
+  updateMetadataUpdate,
+} from '../definitions.ts';
+import { durationMs } from './duration.ts';
+import { orderWorkflow } from './order-workflow.ts';
+import {
+  type CampaignInput,
+  type CampaignProgress,
+  type CampaignResult,
+  type CampaignStartInput,
+  type CampaignStatus,
+  type FailureThreshold,
+  type ItemCounts,
+  type OrderProgress,
+  campaignInputSchema,
+  emptyCounts,
+  failureThresholdSchema,
+  metadataPatchSchema,
+  skipItemsSchema,
+} from './types.ts';
+import { correctionsInputSchema } from './corrections-input.ts';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const stagingActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['InvalidCampaignInput'],
+  },
+});
+const tangoActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+const longTangoActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/** What a campaign run carries into the next one when it continues as new. */
+export interface CampaignCarry {
+  status: CampaignStatus;
+  statusReason?: string;
+  staged: { items: number; chunks: number; totalAmount: number };
+  nextChunk: number;
+  inFlight: Record<number, OrderProgress>;
+  finished: { orders: number; counts: ItemCounts; rounds: number };
+  approvedBy?: string;
+  operatorSequence: number;
+  failureThreshold?: FailureThreshold;
+  thresholdAcknowledgedAt?: number;
+  paused: boolean;
+  cancelReason?: string;
+}
+
+export interface CampaignWorkflowInput extends CampaignStartInput {
+  /** Set by continue-as-new only. */
+  carry?: CampaignCarry;
+  /** False on servers without our search attributes registered (e.g. the time-skipping server). */
+  useSearchAttributes?: boolean;
+}
+
+export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise<CampaignResult> {
+  const { carry: carried, useSearchAttributes = true, ...startInput } = rawInput;
+  const input: CampaignInput = campaignInputSchema.parse(startInput);
+  const { campaignId, options } = input;
+  const ref = campaignRef(campaignId);
+
+  let status: CampaignStatus = carried?.status ?? 'staging';
+  let statusReason = carried?.statusReason;
+  let staged = carried?.staged;
+  let nextChunk = carried?.nextChunk ?? 0;
+  const inFlight = new Map<number, OrderProgress>(
+    Object.entries(carried?.inFlight ?? {}).map(([chunk, progress]) => [Number(chunk), progress]),
+  );
+  const finished = carried?.finished ?? { orders: 0, counts: emptyCounts(), rounds: 0 };
+  let approvedBy = carried?.approvedBy;
+  let rejectedBy: string | undefined;
+  let operatorSequence = carried?.operatorSequence ?? 0;
+  let failureThreshold = carried?.failureThreshold ?? options.failureThreshold;
+  let thresholdAcknowledgedAt = carried?.thresholdAcknowledgedAt;
+  let paused = carried?.paused ?? false;
+  let cancelReason = carried?.cancelReason;
+  let fundsSignalled = false;
+  let lastSearchUpsert = 0;
+  let changed = 0;
+
+  // ----- Aggregation -----
+  const totals = (): ItemCounts => {
+    const counts = addCounts(emptyCounts(), finished.counts);
+    for (const progress of inFlight.values()) addCounts(counts, progress.counts);
+    if (staged) {
+      const startedItems = counts.total;
+      const notStarted = Math.max(0, staged.items - startedItems);
+      counts.total += notStarted;
+      counts.queued += notStarted;
+    }
+    return counts;
+  };
+  const progress = (): CampaignProgress => ({
+    campaignId,
+    status,
+    ...(statusReason ? { statusReason } : {}),
+    counts: totals(),
+    orders: {
+      total: staged?.chunks ?? 0,
+      started: nextChunk,
+      finished: finished.orders,
+      inFlight: inFlight.size,
+      overdue: [...inFlight.values()].filter((order) => order.overdue).length,
+    },
+    rounds: Math.max(finished.rounds, ...[...inFlight.values()].map((order) => order.round)),
+    totalAmount: staged?.totalAmount ?? 0,
+    ...(approvedBy ? { approvedBy } : {}),
+  });
+
+  const setStatus = (next: CampaignStatus, reason?: string) => {
+    status = next;
+    statusReason = reason;
+    publish(true);
+  };
+
+  function publish(force = false) {
+    const snapshot = progress();
+    setCurrentDetails(campaignDetails(snapshot));
+    if (!useSearchAttributes) return;
+    const now = Date.now();
+    if (!force && now - lastSearchUpsert < 30_000) return;
+    lastSearchUpsert = now;
+    upsertSearchAttributes([
+      { key: searchAttributes.campaignStatus, value: snapshot.status },
+      { key: searchAttributes.itemsDelivered, value: snapshot.counts.delivered },
+      {
+        key: searchAttributes.itemsFailed,
+        value: snapshot.counts.awaitingCorrection + snapshot.counts.awaitingFunds,
+      },
+      { key: searchAttributes.itemsGivenUp, value: snapshot.counts.givenUp },
+    ]);
+  }
+
+  const orderHandle = (chunk: number) =>
+    getExternalWorkflowHandle(orderWorkflowId(orderExternalRefId(ref, chunk, 0)));
+  const broadcast = async (send: (chunk: number) => Promise<void>) => {
+    await Promise.all(
+      [...inFlight.keys()].map((chunk) =>
+        send(chunk).catch((error: unknown) =>
+          log.warn('order did not take the signal', { chunk, error: String(error) }),
+        ),
+      ),
+    );
+  };
+
+  // ----- Operator surface -----
+  setHandler(progressQuery, progress);
+  setHandler(failuresQuery, (query) => {
+    const orders = [...inFlight.values()]
+      .filter(
+        (order) => order.counts.awaitingCorrection + order.counts.awaitingFunds + order.counts.givenUp > 0,
+      )
+      .filter((order) => (query?.failureClass ? (order.counts.failures[query.failureClass] ?? 0) > 0 : true))
+      .map((order) => ({
+        chunk: order.chunk,
+        bookKey: order.bookKey,
+        awaitingCorrection: order.counts.awaitingCorrection,
+        awaitingFunds: order.counts.awaitingFunds,
+        givenUp: order.counts.givenUp,
+      }));
+    const counts = totals();
+    return {
+      campaignId,
+      orders,
+      totals: {
+        awaitingCorrection: counts.awaitingCorrection,
+        awaitingFunds: counts.awaitingFunds,
+        givenUp: counts.givenUp,
+        failures: counts.failures,
+      },
+    };
+  });
+
+  setHandler(orderProgressSignal, (update) => {
+    changed += 1;
+    if (update.done) {
+      if (!inFlight.has(update.chunk)) return; // duplicate "done"
+      inFlight.delete(update.chunk);
+      finished.orders += 1;
+      addCounts(finished.counts, update.counts);
+      finished.rounds = Math.max(finished.rounds, update.round);
+    } else if (inFlight.has(update.chunk)) {
+      inFlight.set(update.chunk, update);
+    }
+    publish();
+  });
+
+  setHandler(pauseSignal, (request) => {
+    if (paused) return;
+    paused = true;
+    changed += 1;
+    setStatus('paused', request?.reason ?? 'paused by operator');
+  });
+  setHandler(resumeSignal, () => {
+    paused = false;
+    changed += 1;
+    if (status === 'threshold-exceeded') thresholdAcknowledgedAt = totals().givenUp;
+    if (status === 'paused' || status === 'threshold-exceeded') setStatus('running');
+  });
+  setHandler(fundsAddedSignal, (request) => {
+    fundsSignalled = true;
+    changed += 1;
+    void broadcast((chunk) => orderHandle(chunk).signal(fundsAddedSignal, request));
+  });
+
+  const activeOrdersWithFailures = () =>
+    [...inFlight.values()]
+      .filter(
+        (order) => order.counts.awaitingCorrection + order.counts.awaitingFunds + order.counts.queued > 0,
+      )
+      .map((order) => ({ chunk: order.chunk, bookKey: order.bookKey }));
+
+  const stageAndSend = async (
+    kind: 'corrections' | 'skip',
+    payload: Parameters<Activities['stageOperatorInput']>[0]['payload'],
+  ) => {
+    operatorSequence += 1;
+    let staged;
+    try {
+      staged = await tangoActivities.stageOperatorInput.executeWithOptions(
+        { summary: kind === 'corrections' ? 'validate operator corrections' : 'validate items to skip' },
+        [{ campaignId, sequence: operatorSequence, kind, payload, orders: activeOrdersWithFailures() }],
+      );
+    } catch (error) {
+      // The operator sees the activity's own message ("correction 2 (id): ...") as the update's failure.
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure) {
+        throw ApplicationFailure.create({
+          type: cause.type ?? 'InvalidOperatorInput',
+          message: cause.message,
+          details: cause.details as unknown[],
+          nonRetryable: true,
+        });
+      }
+      throw error;
+    }
+    for (const target of staged.orders) {
+      await orderHandle(target.chunk).signal(operatorInputSignal, {
+        kind,
+        key: target.key,
+        count: target.count,
+      });
+    }
+    changed += 1;
+    return { accepted: staged.accepted, orders: staged.orders.length };
+  };
+
+  setHandler(
+    submitCorrectionsUpdate,
+    (corrections) => stageAndSend('corrections', { kind: 'corrections', corrections }),
+    {
+      validator: (corrections) => {
+        const parsed = correctionsInputSchema.safeParse(corrections);
+        if (!parsed.success)
+          throw new Error(`corrections: ${parsed.error.issues.map(formatIssue).join('; ')}`);
+        if (isClosed(status)) throw new Error(`the campaign is ${status}: it takes no corrections`);
+      },
+    },
+  );
+  setHandler(skipItemsUpdate, (request) => stageAndSend('skip', { kind: 'skip', ...request }), {
+    validator: (request) => {
+      const parsed = skipItemsSchema.safeParse(request);
+      if (!parsed.success) throw new Error(`skipItems: ${parsed.error.issues.map(formatIssue).join('; ')}`);
+      if (isClosed(status)) throw new Error(`the campaign is ${status}: nothing to skip`);
+    },
+  });
+  setHandler(
+    updateMetadataUpdate,
+    async (patch) => {
+      await tangoActivities.saveCampaignMetadata.executeWithOptions({ summary: 'save new order metadata' }, [
+        { campaignId, patch },
+      ]);
+      const patched = await longTangoActivities.patchSubmittedOrders.executeWithOptions(
+        { summary: 'PATCH every submitted order' },
+        [{ campaignId, patch }],
+      );
+      return { ordersPatched: patched };
+    },
+    {
+      validator: (patch) => {
+        const parsed = metadataPatchSchema.safeParse(patch);
+        if (!parsed.success)
+          throw new Error(`updateMetadata: ${parsed.error.issues.map(formatIssue).join('; ')}`);
+        if (status === 'staging')
+          throw new Error('the campaign is still staging its items; try again shortly');
+      },
+    },
+  );
+  setHandler(
+    approveUpdate,
+    ({ approver }) => {
+      approvedBy = approver;
+      changed += 1;
+      return { approvedBy: approver };
+    },
+    {
+      validator: ({ approver }) => {
+        if (status !== 'awaiting-approval')
+          throw new Error(`the campaign is ${status}, not awaiting approval`);
+        if (!approver?.trim()) throw new Error('approve: name the approver');
+      },
+    },
+  );
+  setHandler(
+    rejectUpdate,
+    ({ approver, reason }) => {
+      rejectedBy = approver;
+      statusReason = reason;
+      changed += 1;
+      return { rejectedBy: approver };
+    },
+    {
+      validator: ({ approver, reason }) => {
+        if (status !== 'awaiting-approval')
+          throw new Error(`the campaign is ${status}, not awaiting approval`);
+        if (!approver?.trim() || !reason?.trim()) throw new Error('reject: name the approver and the reason');
+      },
+    },
+  );
+  setHandler(
+    setFailureThresholdUpdate,
+    (threshold) => {
+      failureThreshold = threshold;
+      changed += 1;
+      if (status === 'threshold-exceeded' && !thresholdExceeded()) {
+        paused = false;
+        setStatus('running');
+      }
+      return threshold;
+    },
+    {
+      validator: (threshold) => {
+        const parsed = failureThresholdSchema.safeParse(threshold);
+        if (!parsed.success)
+          throw new Error(`setFailureThreshold: ${parsed.error.issues.map(formatIssue).join('; ')}`);
+      },
+    },
+  );
+
+  function thresholdExceeded(): boolean {
+    if (!failureThreshold || !staged) return false;
+    const givenUp = totals().givenUp;
+    if (thresholdAcknowledgedAt !== undefined && givenUp <= thresholdAcknowledgedAt) return false;
+    const overCount = failureThreshold.count !== undefined && givenUp > failureThreshold.count;
+    const overPercent =
+      failureThreshold.percent !== undefined && (givenUp / staged.items) * 100 > failureThreshold.percent;
+    return overCount || overPercent;
+  }
+
+  // ----- The campaign -----
+  try {
+    if (!staged) {
+      setStatus('staging');
+      const result = await stagingActivities.stageCampaign.executeWithOptions(
+        { summary: 'validate and stage the line items' },
+        [
+          {
+            definition: {
+              campaignId,
+              customerIdentifier: input.customerIdentifier,
+              accountIdentifier: input.accountIdentifier,
+              ...(input.campaign ? { campaign: input.campaign } : {}),
+              ...(input.purchaseOrderNumber ? { purchaseOrderNumber: input.purchaseOrderNumber } : {}),
+              ...(input.notes ? { notes: input.notes } : {}),
+              ...(input.sender ? { sender: input.sender } : {}),
+              autoCorrect: options.autoCorrect,
+              utidFallbacks: options.utidFallbacks,
+            },
+            items: input.items,
+            chunkSize: options.chunkSize,
+          },
+        ],
+      );
+      staged = { items: result.items, chunks: result.chunks, totalAmount: result.totalAmount };
+      if (useSearchAttributes) {
+        upsertSearchAttributes([
+          { key: searchAttributes.campaignId, value: campaignId },
+          { key: searchAttributes.customerIdentifier, value: input.customerIdentifier },
+          { key: searchAttributes.accountIdentifier, value: input.accountIdentifier },
+        ]);
+      }
+
+      if (options.dryRun) {
+        const preflight = await longTangoActivities.preflightCampaign.executeWithOptions(
+          { summary: 'dry run: check catalog and balance' },
+          [{ campaignId, totalAmount: staged.totalAmount, checkCatalog: true }],
+        );
+        setStatus('dry-run-complete', preflight.summary);
+        return await finish();
+      }
+
+      if (options.approvalThreshold !== undefined && staged.totalAmount > options.approvalThreshold) {
+        setStatus(
+          'awaiting-approval',
+          `total ${staged.totalAmount} exceeds the approval threshold ${options.approvalThreshold}`,
+        );
+        await condition(() => approvedBy !== undefined || rejectedBy !== undefined);
+        if (rejectedBy !== undefined) {
+          setStatus('rejected', `rejected by ${rejectedBy}: ${statusReason ?? ''}`);
+          return await finish();
+        }
+      }
+
+      if (options.preflightBalanceCheck) await awaitBalance(staged.totalAmount);
+      setStatus(paused ? 'paused' : 'running');
+    }
+
+    // Sliding window of order workflows.
+    while (nextChunk < staged.chunks || inFlight.size > 0) {
+      if (thresholdExceeded() && status !== 'threshold-exceeded') {
+        paused = true;
+        setStatus('threshold-exceeded', 'tolerated failures exceeded: resume or raise the threshold');
+        await broadcast((chunk) =>
+          orderHandle(chunk).signal(pauseSignal, { reason: 'failure threshold exceeded' }),
+        );
+      }
+      const canStart = !paused && cancelReason === undefined && nextChunk < staged.chunks;
+      if (canStart && inFlight.size < options.maxConcurrentOrders) {
+        await startOrder(nextChunk);
+        nextChunk += 1;
+        continue;
+      }
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof campaignWorkflow>({ ...rawInput, carry: carry() });
+      }
+      const seen = changed;
+      const wasPaused = paused;
+      await condition(() => changed !== seen || paused !== wasPaused);
+      if (wasPaused && !paused) {
+        await broadcast((chunk) => orderHandle(chunk).signal(resumeSignal));
+      } else if (!wasPaused && paused) {
+        await broadcast((chunk) =>
+          orderHandle(chunk).signal(pauseSignal, { reason: statusReason ?? 'paused' }),
+        );
+      }
+    }
+    setStatus(cancelReason !== undefined ? 'cancelled' : 'completed', cancelReason);
+    return await finish();
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    // Cancelled from the UI or the client: stop sending, let in-flight orders settle, report.
+    return await CancellationScope.nonCancellable(async () => {
+      cancelReason = 'cancelled by operator';
+      setStatus('cancelling', cancelReason);
+      await broadcast((chunk) => orderHandle(chunk).signal(cancelOrderSignal, { reason: cancelReason! }));
+      await condition(() => inFlight.size === 0);
+      setStatus('cancelled', cancelReason);
+      return await finish();
+    });
+  }
+
+  async function startOrder(chunk: number) {
+    const roundZero = orderExternalRefId(ref, chunk, 0);
+    const items = Math.min(options.chunkSize, staged!.items - chunk * options.chunkSize);
+    const placeholder: OrderProgress = {
+      chunk,
+      phase: 'queued',
+      round: 0,
+      externalRefID: roundZero,
+      bookKey: '',
+      counts: { ...emptyCounts(), total: items, queued: items },
+      overdue: false,
+      done: false,
+    };
+    inFlight.set(chunk, placeholder);
+    await startChild(orderWorkflow, {
+      workflowId: orderWorkflowId(roundZero),
+      args: [
+        {
+          campaignId,
+          campaignRef: ref,
+          chunk,
+          items,
+          customerIdentifier: input.customerIdentifier,
+          accountIdentifier: input.accountIdentifier,
+          options,
+          parentWorkflowId: workflowInfo().workflowId,
+          useSearchAttributes,
+          paused,
+        },
+      ],
+      // Orders outlive a continue-as-new of the campaign; they report back by signal.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: `Tango order ${roundZero}: ${items} items`,
+      ...(useSearchAttributes
+        ? {
+            typedSearchAttributes: [
+              { key: searchAttributes.campaignId, value: campaignId },
+              { key: searchAttributes.externalRefId, value: roundZero },
+            ],
+          }
+        : {}),
+    });
+    publish();
+  }
+
+  async function awaitBalance(needed: number) {
+    for (;;) {
+      const balance = await tangoActivities.getAccountBalance.executeWithOptions(
+        { summary: 'pre-flight balance check' },
+        [{ customerIdentifier: input.customerIdentifier, accountIdentifier: input.accountIdentifier }],
+      );
+      if (balance.status && !/^active$/i.test(balance.status)) {
+        throw ApplicationFailure.create({
+          type: 'AccountNotActive',
+          message: `Tango account ${input.accountIdentifier} is ${balance.status}: nothing was sent`,
+          nonRetryable: true,
+        });
+      }
+      if (balance.currentBalance >= needed) return;
+      setStatus(
+        'awaiting-funds',
+        `balance ${balance.currentBalance} does not cover the campaign total ${needed}: add funds (signal fundsAdded)`,
+      );
+      fundsSignalled = false;
+      await condition(() => fundsSignalled, durationMs(options.fundsCheckInterval));
+    }
+  }
+
+  async function finish(): Promise<CampaignResult> {
+    const report = await longTangoActivities.writeCampaignReport.executeWithOptions(
+      { summary: 'write the final report' },
+      [
+        {
+          campaignId,
+          chunks: staged?.chunks ?? 0,
+          startedChunks: nextChunk,
+          notSentReason:
+            status === 'dry-run-complete'
+              ? 'dry run: not sent'
+              : status === 'rejected'
+                ? `campaign rejected${statusReason ? `: ${statusReason}` : ''}`
+                : `campaign ${status}${cancelReason ? `: ${cancelReason}` : ''}`,
+          approvedBy,
+        },
+      ],
+    );
+    publish(true);
+    const counts = totals();
+    return {
+      campaignId,
+      status,
+      ...(statusReason ? { statusReason } : {}),
+      counts: report.counts ?? counts,
+      orders: staged?.chunks ?? 0,
+      rounds: progress().rounds,
+      totalAmount: staged?.totalAmount ?? 0,
+      ...(approvedBy ? { approvedBy } : {}),
+      report: { csv: report.csvKey, json: report.jsonKey, rows: report.rows },
+    };
+  }
+
+  function carry(): CampaignCarry {
+    return {
+      status,
+      ...(statusReason ? { statusReason } : {}),
+      staged: staged!,
+      nextChunk,
+      inFlight: Object.fromEntries(inFlight),
+      finished,
+      ...(approvedBy ? { approvedBy } : {}),
+      operatorSequence,
+      ...(failureThreshold ? { failureThreshold } : {}),
+      ...(thresholdAcknowledgedAt !== undefined ? { thresholdAcknowledgedAt } : {}),
+      paused,
+      ...(cancelReason ? { cancelReason } : {}),
+    };
+  }
+}
+
+function isClosed(status: CampaignStatus): boolean {
+  return ['completed', 'cancelled', 'rejected', 'dry-run-complete'].includes(status);
+}
+
+function formatIssue(issue: { path: PropertyKey[]; message: string }): string {
+  return `${issue.path.map(String).join('.') || '(input)'}: ${issue.message}`;
+}
+
+function addCounts(into: ItemCounts, from: ItemCounts): ItemCounts {
+  into.total += from.total;
+  into.queued += from.queued;
+  into.submitted += from.submitted;
+  into.delivered += from.delivered;
+  into.awaitingCorrection += from.awaitingCorrection;
+  into.awaitingFunds += from.awaitingFunds;
+  into.givenUp += from.givenUp;
+  into.cancelled += from.cancelled;
+  into.corrected += from.corrected;
+  into.autoFixed += from.autoFixed;
+  into.awaitingFundsAmount += from.awaitingFundsAmount;
+  for (const key of Object.keys(into.failures) as (keyof ItemCounts['failures'])[]) {
+    into.failures[key] += from.failures[key] ?? 0;
+  }
+  return into;
+}
+
+function campaignDetails(progress: CampaignProgress): string {
+  const { counts, orders } = progress;
+  const settled = counts.delivered + counts.givenUp + counts.cancelled;
+  const percent = counts.total > 0 ? Math.floor((settled / counts.total) * 100) : 0;
+  return [
+    `**Campaign ${progress.campaignId}**: ${progress.status}${progress.statusReason ? ` (${progress.statusReason})` : ''} — ${percent}% settled`,
+    '',
+    '| items | delivered | in flight | queued | awaiting correction | awaiting funds | given up | cancelled |',
+    '|---|---|---|---|---|---|---|---|',
+    `| ${counts.total} | ${counts.delivered} | ${counts.submitted} | ${counts.queued} | ${counts.awaitingCorrection} | ${counts.awaitingFunds} | ${counts.givenUp} | ${counts.cancelled} |`,
+    '',
+    `Orders: ${orders.finished}/${orders.total} finished, ${orders.inFlight} in flight${orders.overdue ? `, **${orders.overdue} overdue**` : ''}. ` +
+      `Failures by class: transient ${counts.failures.transient}, needs correction ${counts.failures['needs-correction']}, ` +
+      `needs funds ${counts.failures['needs-funds']}, permanent ${counts.failures.permanent}.`,
+  ].join('\n');
+}

@@ -1,0 +1,3 @@
+// The workflows the worker registers, by name.
+export { campaignWorkflow } from './campaign-workflow.ts';
+export { orderWorkflow } from './order-workflow.ts';

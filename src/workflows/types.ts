@@ -1,0 +1,236 @@
+// Inputs, results and operator-facing shapes of the campaign and order workflows. The zod schemas
+// here validate what crosses into a workflow (start input, updates); pure code, sandbox-safe.
+import { z } from 'zod';
+import { isDuration } from './duration.ts';
+
+const duration = z
+  .union([z.string(), z.number().nonnegative()])
+  .refine(isDuration, { message: 'a duration such as 30s, 15m, 72h or 2d' });
+
+export const failureThresholdSchema = z
+  .object({
+    /** Pause new submissions once given-up items exceed this share of all items (0-100). */
+    percent: z.number().min(0).max(100).optional(),
+    /** ... or this many items. */
+    count: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export type FailureThreshold = z.infer<typeof failureThresholdSchema>;
+
+export const campaignOptionsSchema = z
+  .object({
+    /** Line items per Tango order. */
+    chunkSize: z.number().int().min(1).max(10_000).default(500),
+    /** Orders in flight at once (sliding window of order workflows). */
+    maxConcurrentOrders: z.number().int().min(1).max(1000).default(8),
+    /** Submission rounds per order, the first included. */
+    maxRounds: z.number().int().min(1).max(50).default(5),
+    /** How long failed items wait for corrections (or funds) before they are given up. */
+    correctionWindow: duration.default('72h'),
+    /** First poll of an order's status when no webhook arrives; doubles up to pollMax. */
+    pollInitial: duration.default('30s'),
+    pollMax: duration.default('15m'),
+    /** An order not settled after this long is marked overdue (it keeps polling). */
+    overdueAfter: duration.default('2h'),
+    /** Wait before resubmitting transient failures. */
+    resubmitDelay: duration.default('30s'),
+    /** How often orders waiting for funds check the account balance. */
+    fundsCheckInterval: duration.default('1h'),
+    /** Apply the safe automatic fixes (docs/architecture.md) to items that need correction. */
+    autoCorrect: z.boolean().default(true),
+    /** utid replacements for rewards that are inactive or not valid for the delivery method. */
+    utidFallbacks: z.record(z.string(), z.string()).default({}),
+    /** Campaigns whose total amount exceeds this wait for an `approve` update. */
+    approvalThreshold: z.number().positive().optional(),
+    failureThreshold: failureThresholdSchema.optional(),
+    /** Validate everything and write the report without ordering. */
+    dryRun: z.boolean().default(false),
+    /** Check the account balance covers the campaign before the first order. */
+    preflightBalanceCheck: z.boolean().default(true),
+  })
+  .strict();
+export type CampaignOptions = z.output<typeof campaignOptionsSchema>;
+export type CampaignOptionsInput = z.input<typeof campaignOptionsSchema>;
+
+export const senderSchema = z
+  .object({
+    firstName: z.string().max(100).optional(),
+    lastName: z.string().max(100).optional(),
+    email: z.string().optional(),
+  })
+  .strict();
+
+export const campaignIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,80}$/, 'campaign id: 1-80 characters of A-Z a-z 0-9 _ . -');
+
+export const campaignInputSchema = z
+  .object({
+    campaignId: campaignIdSchema,
+    customerIdentifier: z.string().min(1).max(100),
+    accountIdentifier: z.string().min(5).max(100),
+    /** Tango's `campaign` field on every order. */
+    campaign: z.string().max(1024).optional(),
+    purchaseOrderNumber: z.string().max(100).optional(),
+    notes: z.string().max(150).optional(),
+    sender: senderSchema.optional(),
+    /** Line items: a key in the claim-check store (JSON Lines), or inline for small campaigns. */
+    items: z.union([
+      z.object({ storeKey: z.string().min(1) }).strict(),
+      z.object({ inline: z.array(z.unknown()).min(1).max(5000) }).strict(),
+    ]),
+    options: campaignOptionsSchema.default(campaignOptionsSchema.parse({})),
+    requestedBy: z.string().max(200).optional(),
+  })
+  .strict();
+export type CampaignInput = z.output<typeof campaignInputSchema>;
+export type CampaignStartInput = z.input<typeof campaignInputSchema>;
+
+export const metadataPatchSchema = z
+  .object({
+    campaign: z.string().max(1024).optional(),
+    purchaseOrderNumber: z.string().max(100).optional(),
+    notes: z.string().max(150).optional(),
+  })
+  .strict()
+  .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
+    message: 'name at least one of campaign, purchaseOrderNumber, notes',
+  });
+export type MetadataPatch = z.infer<typeof metadataPatchSchema>;
+
+export const skipItemsSchema = z
+  .object({
+    externalRefLineItemIDs: z.array(z.string().min(1).max(150)).min(1).max(10_000),
+    reason: z.string().min(1).max(500),
+  })
+  .strict();
+export type SkipItemsInput = z.infer<typeof skipItemsSchema>;
+
+/** What the order's store-backed book holds, by state. */
+export interface ItemCounts {
+  total: number;
+  queued: number;
+  submitted: number;
+  delivered: number;
+  awaitingCorrection: number;
+  awaitingFunds: number;
+  givenUp: number;
+  cancelled: number;
+  corrected: number;
+  autoFixed: number;
+  /** Failures seen so far by class (an item that failed twice counts twice). */
+  failures: Record<FailureClassName, number>;
+  /** Total amount of the items waiting for funds. */
+  awaitingFundsAmount: number;
+}
+export type FailureClassName = 'transient' | 'needs-correction' | 'needs-funds' | 'permanent';
+
+export function emptyCounts(): ItemCounts {
+  return {
+    total: 0,
+    queued: 0,
+    submitted: 0,
+    delivered: 0,
+    awaitingCorrection: 0,
+    awaitingFunds: 0,
+    givenUp: 0,
+    cancelled: 0,
+    corrected: 0,
+    autoFixed: 0,
+    failures: { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 },
+    awaitingFundsAmount: 0,
+  };
+}
+
+export type OrderPhase =
+  'queued' | 'submitting' | 'awaiting-tango' | 'settling' | 'awaiting-operator' | 'paused' | 'done';
+
+/** Order -> campaign after every step; also the order's own query result. */
+export interface OrderProgress {
+  chunk: number;
+  phase: OrderPhase;
+  round: number;
+  /** externalRefID of the current (or last) round. */
+  externalRefID: string;
+  /** Store key of the latest item book (which items are in which state). */
+  bookKey: string;
+  counts: ItemCounts;
+  overdue: boolean;
+  done: boolean;
+}
+
+/** The part of an AsyncOrderStatus event the order workflow acts on. */
+export interface OrderStatusNotice {
+  externalRefID: string;
+  status: string;
+  eventId?: string;
+  revision?: number;
+  eventOccurredAt?: string;
+  totalLineItems?: number;
+  failedLineItems?: number;
+  successfulLineItems?: number;
+}
+
+export type OperatorInput =
+  { kind: 'corrections'; key: string; count: number } | { kind: 'skip'; key: string; count: number };
+
+export interface CorrectionsResult {
+  accepted: number;
+  /** Orders (chunks) that received the input. */
+  orders: number;
+}
+
+export interface FailuresQueryInput {
+  /** Only failures of this class. */
+  failureClass?: FailureClassName;
+}
+
+/** Failures are listed from the store by the client; the query tells where to look. */
+export interface FailuresPage {
+  campaignId: string;
+  orders: {
+    chunk: number;
+    bookKey: string;
+    awaitingCorrection: number;
+    awaitingFunds: number;
+    givenUp: number;
+  }[];
+  totals: Pick<ItemCounts, 'awaitingCorrection' | 'awaitingFunds' | 'givenUp' | 'failures'>;
+}
+
+export type CampaignStatus =
+  | 'staging'
+  | 'awaiting-approval'
+  | 'awaiting-funds'
+  | 'running'
+  | 'paused'
+  | 'threshold-exceeded'
+  | 'cancelling'
+  | 'completed'
+  | 'cancelled'
+  | 'rejected'
+  | 'dry-run-complete';
+
+export interface CampaignProgress {
+  campaignId: string;
+  status: CampaignStatus;
+  statusReason?: string;
+  counts: ItemCounts;
+  orders: { total: number; started: number; finished: number; inFlight: number; overdue: number };
+  rounds: number;
+  totalAmount: number;
+  approvedBy?: string;
+  reportKeys?: { csv: string; json: string };
+}
+
+export interface CampaignResult {
+  campaignId: string;
+  status: CampaignStatus;
+  statusReason?: string;
+  counts: ItemCounts;
+  orders: number;
+  rounds: number;
+  totalAmount: number;
+  approvedBy?: string;
+  report: { csv: string; json: string; rows: number };
+}

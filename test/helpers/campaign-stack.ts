@@ -1,0 +1,105 @@
+// A whole local stack for workflow integration tests: the Tango simulator, a Temporal dev server with
+// our search attributes, a filesystem store in a temp directory, and a real campaign worker.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { allSearchAttributes } from '../../src/definitions.ts';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
+import { FileSystemStore } from '../../src/store/filesystem.ts';
+import { TangoClient } from '../../src/tango/client.ts';
+import { loadTangoConfig } from '../../src/tango/config.ts';
+import type { SimulatorOptionsPatch } from '../../src/simulator/options.ts';
+import { createCampaignWorker, workflowsPath } from '../../src/worker-factory.ts';
+import type { ErrorClassOverrides } from '../../src/campaign/classification.ts';
+import { createLocalEnv } from './temporal.ts';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per test process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundle;
+}
+const quietBundlerLogger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error(message: string) {
+    console.error(message);
+  },
+  log() {},
+};
+
+export interface CampaignStack {
+  env: TestWorkflowEnvironment;
+  simulator: RunningSimulator;
+  store: FileSystemStore;
+  storeDir: string;
+  tango: TangoClient;
+  taskQueue: string;
+  startWorker(options?: { errorClassOverrides?: ErrorClassOverrides }): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+export async function startCampaignStack(
+  options: { simulator?: SimulatorOptionsPatch; taskQueue?: string } = {},
+): Promise<CampaignStack> {
+  const simulator = await startSimulator({ processingDelayMs: 20, ...(options.simulator ?? {}) } as never);
+  const env = await createLocalEnv({ searchAttributes: allSearchAttributes });
+  const storeDir = mkdtempSync(path.join(tmpdir(), 'tango-campaigns-store-'));
+  const store = new FileSystemStore(storeDir);
+  const tango = new TangoClient(
+    loadTangoConfig({ TANGO_BASE_URL: simulator.baseUrl, TANGO_TIMEOUT_MS: '5000' }),
+  );
+  const taskQueue = options.taskQueue ?? 'campaigns-test';
+  const workers: { worker: Worker; running: Promise<void> }[] = [];
+  return {
+    env,
+    simulator,
+    store,
+    storeDir,
+    tango,
+    taskQueue,
+    async startWorker(workerOptions = {}) {
+      const worker = await createCampaignWorker({
+        connection: env.nativeConnection,
+        taskQueue,
+        store,
+        tango,
+        workflowBundle: await workflowBundle(),
+        ...(workerOptions.errorClassOverrides
+          ? { errorClassOverrides: workerOptions.errorClassOverrides }
+          : {}),
+      });
+      workers.push({ worker, running: worker.run() });
+      return worker;
+    },
+    async close() {
+      for (const { worker } of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.allSettled(workers.map(({ running }) => running));
+      await env.teardown();
+      await simulator.close();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let sequence = 0;
+/** A line item for the simulator's catalog; `kind` aims it at one failure rule. */
+export function lineItem(
+  kind: 'ok' | 'transient' | 'blocked' | 'amount-too-high' | 'wrong-method',
+  index = sequence++,
+): Record<string, unknown> {
+  const id = `item-${kind}-${index}`;
+  const domain =
+    kind === 'transient' ? 'transient.test' : kind === 'blocked' ? 'blocked.test' : 'example.test';
+  return {
+    externalRefLineItemID: id,
+    recipient: { firstName: 'Test', lastName: `Recipient ${index}`, email: `${id}@${domain}` },
+    utid: kind === 'wrong-method' ? 'U000002' : 'U000001',
+    amount: kind === 'amount-too-high' ? 600 : 25,
+    deliveryMethod: 'EMAIL',
+  };
+}
