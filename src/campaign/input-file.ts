@@ -73,9 +73,10 @@ const REPLACEMENT_CHARACTER = '\uFFFD';
 const ENCODING_HINT =
   'contains bytes that are not valid UTF-8 (often a file saved as Latin-1 / Windows-1252 by a spreadsheet): save the file as UTF-8 and try again';
 
-/** Picks the format from the file name; anything but .json is read as CSV. */
-export function formatOfFile(file: string): InputFormat {
-  return path.extname(file).toLowerCase() === '.json' ? 'json' : 'csv';
+/** Picks the format from a file name or URL path; anything but .json is read as CSV. */
+export function formatOfFile(fileOrUrl: string): InputFormat {
+  const withoutQuery = fileOrUrl.replace(/[?#].*$/, '');
+  return path.extname(withoutQuery).toLowerCase() === '.json' ? 'json' : 'csv';
 }
 
 class ProblemLog {

@@ -11,6 +11,7 @@ import {
   type InputProblem,
   type ParsedLineItem,
   formatInputProblem,
+  formatOfFile,
   parseLineItems,
   readLineItemsFile,
   validateLineItemsFile,
@@ -209,6 +210,13 @@ describe('large and unreadable files', () => {
     assert.equal(result.problems.length, 100);
     assert.equal(result.totalProblems, 250);
     await assert.rejects(collect(readLineItemsFile(file)), /250 problem\(s\)[\s\S]*and 230 more/);
+  });
+
+  it('picks the format from the name of a file or URL', () => {
+    assert.equal(formatOfFile('/data/items.JSON'), 'json');
+    assert.equal(formatOfFile('https://example.com/weekly.json?sig=abc#x'), 'json');
+    assert.equal(formatOfFile('items.csv'), 'csv');
+    assert.equal(formatOfFile('items'), 'csv');
   });
 
   it('says when the file does not exist', async () => {
