@@ -54,7 +54,17 @@ export interface CreateAsyncOrderResult {
   order: CreateAsyncOrderResponse;
 }
 
-export interface LineItemPageOptions {
+/** Per-call options. */
+export interface CallOptions {
+  /**
+   * Aborts the HTTP request in flight (e.g. an activity's cancellation signal). The call then
+   * rejects with the signal's reason, not a TangoNetworkError, so that it is not taken for a
+   * retryable failure.
+   */
+  signal?: AbortSignal;
+}
+
+export interface LineItemPageOptions extends CallOptions {
   failedOnly?: boolean;
   /** 1..500, Tango's default 100. */
   maxResults?: number;
@@ -73,7 +83,7 @@ export interface LineItemPage {
   nextCursor?: string;
 }
 
-interface SendOptions<S extends z.ZodType> {
+interface SendOptions<S extends z.ZodType> extends CallOptions {
   schema: S;
   json?: unknown;
   searchParams?: URLSearchParams;
@@ -108,17 +118,25 @@ export class TangoClient {
    * POST /asyncOrders. Resubmitting the same externalRefID is safe: Tango returns the existing
    * order (200, created = false) and does not repeat its failedLineItems.
    */
-  async createAsyncOrder(request: CreateAsyncOrderRequest): Promise<CreateAsyncOrderResult> {
+  async createAsyncOrder(
+    request: CreateAsyncOrderRequest,
+    call: CallOptions = {},
+  ): Promise<CreateAsyncOrderResult> {
     const body = validateRequest(createAsyncOrderRequestSchema, request, 'POST /asyncOrders body');
     const { status, data } = await this.#send('POST', 'asyncOrders', {
       schema: createAsyncOrderResponseSchema,
       json: body,
+      ...call,
     });
     return { httpStatus: status, created: status === 201 || status === 202, order: data };
   }
 
   /** GET one page of an async order (the first page unless query.nextCursor / prevCursor is set). */
-  async getAsyncOrder(ref: OrderRef, query: AsyncOrderQuery = {}): Promise<AsyncOrderDetail> {
+  async getAsyncOrder(
+    ref: OrderRef,
+    query: AsyncOrderQuery = {},
+    call: CallOptions = {},
+  ): Promise<AsyncOrderDetail> {
     const q = validateRequest(asyncOrderQuerySchema, query, 'async order query');
     const searchParams = new URLSearchParams();
     if (q.failedOnly !== undefined) searchParams.set('failedOnly', String(q.failedOnly));
@@ -132,16 +150,22 @@ export class TangoClient {
     const { data } = await this.#send('GET', orderPath(ref), {
       schema: asyncOrderDetailSchema,
       searchParams,
+      ...call,
     });
     return data;
   }
 
   /** PATCH the order's metadata (campaign, purchaseOrderNumber, notes); returns the order. */
-  async updateAsyncOrder(ref: OrderRef, patch: UpdateAsyncOrderRequest): Promise<AsyncOrderDetail> {
+  async updateAsyncOrder(
+    ref: OrderRef,
+    patch: UpdateAsyncOrderRequest,
+    call: CallOptions = {},
+  ): Promise<AsyncOrderDetail> {
     const body = validateRequest(updateAsyncOrderRequestSchema, patch, 'PATCH async order body');
     const { data } = await this.#send('PATCH', orderPath(ref), {
       schema: asyncOrderDetailSchema,
       json: body,
+      ...call,
     });
     return data;
   }
@@ -152,13 +176,17 @@ export class TangoClient {
    * resume from it later with `startCursor`.
    */
   async *lineItemPages(ref: OrderRef, options: LineItemPageOptions = {}): AsyncGenerator<LineItemPage> {
-    const { startCursor, ...filters } = options;
+    const { startCursor, signal, ...filters } = options;
     // Validate once up front so that a bad option fails before any request.
     validateRequest(asyncOrderQuerySchema, filters, 'line item page options');
     let cursor = startCursor;
     const seen = new Set<string>(startCursor ? [startCursor] : []);
     for (;;) {
-      const order = await this.getAsyncOrder(ref, { ...filters, ...(cursor ? { nextCursor: cursor } : {}) });
+      const order = await this.getAsyncOrder(
+        ref,
+        { ...filters, ...(cursor ? { nextCursor: cursor } : {}) },
+        { ...(signal ? { signal } : {}) },
+      );
       const next = order.pagination?.nextCursor;
       const more = next !== undefined && next !== '' && order.pagination?.nextPageAvailable !== false;
       yield { order, lineItems: order.lineItems, cursor, nextCursor: more ? next : undefined };
@@ -178,7 +206,11 @@ export class TangoClient {
    * Looks up line items by externalRefLineItemID, 50 ids per request (Tango's filter limit).
    * Returns the items Tango holds; an id missing from the result is not in the order.
    */
-  async lookupLineItems(ref: OrderRef, externalRefLineItemIDs: string[]): Promise<LineItemDetail[]> {
+  async lookupLineItems(
+    ref: OrderRef,
+    externalRefLineItemIDs: string[],
+    call: CallOptions = {},
+  ): Promise<LineItemDetail[]> {
     const ids = [...new Set(externalRefLineItemIDs)];
     const tooLong = ids.find((id) => id.length > 100);
     if (tooLong !== undefined) {
@@ -199,6 +231,7 @@ export class TangoClient {
       for await (const page of this.lineItemPages(ref, {
         externalLineItemReferenceIds: chunk,
         maxResults: MAX_IDS_PER_FILTER,
+        ...call,
       })) {
         found.push(...page.lineItems);
       }
@@ -207,25 +240,30 @@ export class TangoClient {
   }
 
   /** POST /webhooks: subscribe a URL to events (AsyncOrderStatus). */
-  async registerWebhook(request: WebhookRegistrationRequest): Promise<WebhookRegistrationResponse> {
+  async registerWebhook(
+    request: WebhookRegistrationRequest,
+    call: CallOptions = {},
+  ): Promise<WebhookRegistrationResponse> {
     const body = validateRequest(webhookRegistrationRequestSchema, request, 'webhook registration');
     const { data } = await this.#send('POST', 'webhooks', {
       schema: webhookRegistrationResponseSchema,
       json: body,
+      ...call,
     });
     return data;
   }
 
   /** GET /catalogs. Tango asks that it be called at most twice a day: cache the result. */
-  async getCatalog(): Promise<CatalogResponse> {
-    const { data } = await this.#send('GET', 'catalogs', { schema: catalogResponseSchema });
+  async getCatalog(call: CallOptions = {}): Promise<CatalogResponse> {
+    const { data } = await this.#send('GET', 'catalogs', { schema: catalogResponseSchema, ...call });
     return data;
   }
 
   /** GET /accounts/{accountIdentifier}: balance and status. */
-  async getAccount(accountIdentifier: string): Promise<AccountResponse> {
+  async getAccount(accountIdentifier: string, call: CallOptions = {}): Promise<AccountResponse> {
     const { data } = await this.#send('GET', `accounts/${encodeURIComponent(accountIdentifier)}`, {
       schema: accountResponseSchema,
+      ...call,
     });
     return data;
   }
@@ -236,6 +274,7 @@ export class TangoClient {
     options: SendOptions<S>,
   ): Promise<{ status: number; data: z.output<S>; requestId?: string }> {
     const path = `${this.#basePath}/${relativePath}`;
+    options.signal?.throwIfAborted();
     let authorization = await this.#auth.authorization();
     let response = await this.#attempt(method, relativePath, path, authorization, options);
     // An expired or revoked OAuth token: fetch a new one once and repeat. A 401 means the request
@@ -296,6 +335,7 @@ export class TangoClient {
       const response = await this.#http(relativePath, {
         method,
         headers: { authorization },
+        ...(options.signal ? { signal: options.signal } : {}),
         ...(options.json !== undefined ? { json: options.json } : {}),
         ...(options.searchParams && options.searchParams.size > 0
           ? { searchParams: options.searchParams }
@@ -310,6 +350,8 @@ export class TangoClient {
       });
       return response;
     } catch (error) {
+      // Cancelled by the caller: surface the caller's reason, not a network failure.
+      options.signal?.throwIfAborted();
       const failure = toNetworkError(error, method, path);
       this.#logger.debug('tango request failed', {
         method,

@@ -92,6 +92,7 @@ export type { TangoAuthenticator, TangoLogger, OAuthOptions } from './auth.ts';
 export { TangoClient } from './client.ts';
 export type {
   TangoClientOptions,
+  CallOptions,
   CreateAsyncOrderResult,
   LineItemPageOptions,
   LineItemPage,

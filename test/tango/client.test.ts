@@ -239,6 +239,22 @@ describe('TangoClient against a scripted server', () => {
       assert.ok(!(error instanceof TangoHttpError));
     });
 
+    it('cancellation by the caller rejects with the caller’s reason, not a network error', async () => {
+      server.handle(() => undefined); // never answers
+      const controller = new AbortController();
+      const reason = new Error('activity cancelled');
+      setTimeout(() => controller.abort(reason), 50);
+      const started = Date.now();
+      const error = await rejection(client.getCatalog({ signal: controller.signal }));
+      assert.equal(error, reason);
+      assert.ok(Date.now() - started < 300, 'aborted before the 400 ms timeout');
+
+      const before = server.requests.length;
+      const pages = client.lineItemPages(ref, { signal: AbortSignal.abort(reason) });
+      assert.equal(await rejection(pages.next()), reason);
+      assert.equal(server.requests.length, before, 'nothing sent once already cancelled');
+    });
+
     it('connection reset: TangoNetworkError, not a timeout', async () => {
       server.handle((_req, res) => {
         res.socket?.destroy();
