@@ -9,6 +9,7 @@ export {
   assertValidPrefix,
 } from './store.ts';
 export { FileSystemStore } from './filesystem.ts';
+export { MemoryStore, memoryStore } from './memory.ts';
 export { StoreDataError, putJson, getJson, putJsonLines, readJsonLines } from './json.ts';
 export {
   DEFAULT_STORE_URL,

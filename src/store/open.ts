@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { FileSystemStore } from './filesystem.ts';
+import { memoryStore } from './memory.ts';
 import { type CampaignStore, StoreError } from './store.ts';
 
 export const DEFAULT_STORE_URL = 'file://.data/store';
@@ -48,6 +49,8 @@ export function fileStoreDirectory(url: string, cwd: string = process.cwd()): st
 }
 
 registerStoreScheme('file', (url) => new FileSystemStore(fileStoreDirectory(url)));
+// Tests and dry runs: memory://<name>, shared by everything in this process that opens the same name.
+registerStoreScheme('memory', (url) => memoryStore(url.slice('memory://'.length) || 'default'));
 // Loaded on first use so that filesystem-only deployments never load the AWS SDK; settings come the AWS way.
 registerStoreScheme('s3', async (url) => (await import('./s3-store.ts')).openS3Store(url, process.env));
 
