@@ -22,6 +22,7 @@ import {
 } from '../../src/tango/schemas.ts';
 import { isEventFresh, verifyWebhookSignature } from '../../src/tango/webhook-signature.ts';
 import { defineClientContract } from './helpers/contract.ts';
+import { generateSelfSignedCertificate, type TestCertificate } from './helpers/x509.ts';
 
 const CUSTOMER = LOCAL_SIMULATOR_DEFAULTS.customerIdentifier;
 const ACCOUNT = LOCAL_SIMULATOR_DEFAULTS.accountIdentifier;
@@ -357,3 +358,87 @@ describe('TangoClient against the simulator', () => {
     });
   });
 });
+
+describe('TangoClient and a simulator with short tokens and X.509-signed webhooks', () => {
+  let sim: RunningSimulator;
+  let cert: TestCertificate;
+  let receiver: Server;
+  let received: { headers: IncomingHttpHeaders; body: Buffer }[];
+  let receiverUrl: string;
+
+  before(async () => {
+    cert = generateSelfSignedCertificate();
+    sim = await startSimulator({
+      processingDelayMs: 0,
+      credentials: { ...simulatorCredentials(), tokenExpiresInSeconds: 1 },
+      webhooks: { x509PrivateKeyPem: cert.privateKeyPem },
+    });
+    received = [];
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/tango`;
+  });
+  after(async () => {
+    await sim.close();
+    await new Promise<void>((resolve) => {
+      receiver.closeAllConnections();
+      receiver.close(() => resolve());
+    });
+  });
+
+  it('keeps working across token expiry (refreshed before it runs out)', async () => {
+    const oauth = new TangoClient(loadTangoConfig({ TANGO_BASE_URL: sim.baseUrl, TANGO_AUTH: 'oauth' }));
+    await oauth.getAccount(ACCOUNT);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal((await oauth.getAccount(ACCOUNT)).accountIdentifier, ACCOUNT);
+    const tokenRequests = Object.entries(sim.stats().requests)
+      .filter(([route]) => route.includes('/oauth/token'))
+      .reduce((sum, [, outcomes]) => sum + Object.values(outcomes).reduce((a, b) => a + b, 0), 0);
+    assert.equal(tokenRequests, 2);
+    const unauthorized = Object.values(sim.stats().requests).reduce(
+      (sum, outcomes) => sum + (outcomes['401'] ?? 0),
+      0,
+    );
+    assert.equal(unauthorized, 0, 'the token was replaced before Tango could reject it');
+  });
+
+  it('X.509: registered with the base64 DER certificate, verified with TANGO_WEBHOOK_CERTIFICATE', async () => {
+    const config = loadTangoConfig({
+      TANGO_BASE_URL: sim.baseUrl,
+      TANGO_WEBHOOK_VERIFICATION: 'x509',
+      TANGO_WEBHOOK_CERTIFICATE: cert.certificateBase64Der,
+    });
+    const client = new TangoClient(config);
+    await client.registerWebhook({
+      url: receiverUrl,
+      payloadVerificationMethod: 'X509',
+      signingCertificate: cert.certificateBase64Der,
+    });
+    await client.createAsyncOrder(order('cs-x509-0', [item('x-1')]));
+    await sim.whenIdle(5000);
+    const delivery = received.find((r) => r.body.toString().includes('cs-x509-0'));
+    assert.ok(delivery, 'the event arrived');
+    assert.deepEqual(verifyWebhookSignature(delivery.body, delivery.headers, config.webhook), { ok: true });
+    const tampered = Buffer.from(delivery.body.toString().replace('cs-x509-0', 'cs-x509-1'));
+    assert.equal(verifyWebhookSignature(tampered, delivery.headers, config.webhook).ok, false);
+  });
+});
+
+function simulatorCredentials() {
+  const d = SIMULATOR_CREDENTIAL_DEFAULTS;
+  return {
+    platformName: d.platformName,
+    platformKey: d.platformKey,
+    oauthClientId: d.oauthClientId,
+    oauthClientSecret: d.oauthClientSecret,
+    oauthUsername: d.oauthUsername,
+    oauthPassword: d.oauthPassword,
+  };
+}
