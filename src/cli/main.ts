@@ -1,12 +1,25 @@
 // The `tango-campaigns` command line: one entry, one subcommand per job.
 const commands: Record<string, { summary: string; run?: (args: string[]) => Promise<number> }> = {
-  dev: { summary: 'start the whole local stack and run a sample campaign' },
+  dev: {
+    summary: 'start the whole local stack and run a sample campaign',
+    run: async (args) => (await import('../dev/cli.ts')).runDevCli(args, process.env),
+  },
   simulator: {
     summary: 'run the Tango simulator on loopback',
     run: async (args) => (await import('../simulator/cli.ts')).runSimulatorCli(args),
   },
-  worker: { summary: 'run a campaign worker' },
-  webhook: { summary: 'run the Tango webhook receiver' },
+  worker: {
+    summary: 'run a campaign worker',
+    run: async (args) => (await import('../worker.ts')).runWorkerCli(args, process.env),
+  },
+  webhook: {
+    summary: 'run the Tango webhook receiver',
+    run: async (args) => (await import('../webhook/cli.ts')).runWebhookCli(args),
+  },
+  'register-webhook': {
+    summary: 'register the webhook receiver with Tango (POST /webhooks)',
+    run: async (args) => (await import('../webhook/cli.ts')).runRegisterWebhookCli(args),
+  },
 };
 
 function usage(): string {
