@@ -1,0 +1,391 @@
+// HTTP receiver for Tango's AsyncOrderStatus webhooks: checks the signature on the raw bytes, parses
+// the event, and signals the order workflow that owns its externalRefID. It answers 2xx only once
+// Temporal has accepted the signal (or the order is not ours / already over), 5xx when Temporal
+// cannot be reached so that Tango delivers again.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { orderStatusSignal, orderWorkflowIdForExternalRefId } from '../definitions.ts';
+import type { TangoWebhookConfig } from '../tango/config.ts';
+import { asyncOrderStatusEventSchema, type AsyncOrderStatusEvent } from '../tango/schemas.ts';
+import { isEventFresh, verifyWebhookSignature } from '../tango/webhook-signature.ts';
+import type { OrderStatusNotice } from '../workflows/types.ts';
+import { WEBHOOK_DEFAULTS } from './config.ts';
+import { RecentIds } from './recent-ids.ts';
+
+export interface WebhookLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** One JSON object per line: `{"time","level","msg",...fields}`. */
+export function jsonLineLogger(write: (line: string) => void): WebhookLogger {
+  const emit = (level: string, message: string, fields: Record<string, unknown> = {}) =>
+    write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`);
+  return {
+    info: (message, fields) => emit('info', message, fields),
+    warn: (message, fields) => emit('warn', message, fields),
+    error: (message, fields) => emit('error', message, fields),
+  };
+}
+
+/** What happened to one POST; each maps to one HTTP status. */
+export type WebhookOutcome =
+  | 'signalled'
+  | 'duplicate'
+  | 'unknown-order'
+  | 'ignored-event-type'
+  | 'bad-signature'
+  | 'stale'
+  | 'invalid'
+  | 'too-large'
+  | 'temporal-unavailable';
+
+const STATUS_OF: Record<WebhookOutcome, number> = {
+  signalled: 200,
+  duplicate: 200,
+  // Tango must not keep redelivering an event for an order we do not run (or that is over).
+  'unknown-order': 200,
+  'ignored-event-type': 200,
+  'bad-signature': 401,
+  stale: 401,
+  invalid: 400,
+  'too-large': 413,
+  // Tango redelivers on 5xx; the order workflow also polls, so nothing is lost if it gives up.
+  'temporal-unavailable': 503,
+};
+
+export interface WebhookReceiverOptions {
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** 0 = any free port (default 8787). */
+  port?: number;
+  /** Path Tango POSTs to (default /webhooks/tango). */
+  path?: string;
+  /** Client whose connection and namespace receive the signals; owned by the caller. */
+  client: Client;
+  /** Signature method, secret or certificate, header name and staleness window. */
+  verification: TangoWebhookConfig;
+  /** Larger bodies get 413 (default 1 MiB). */
+  maxBodyBytes?: number;
+  logger?: WebhookLogger;
+  /** How many recently signalled eventIds are remembered to drop duplicates (default 10,000). */
+  recentEventIds?: number;
+  /** Deadline for one signal call, retries included; past it the answer is 503 (default 5 s). */
+  signalTimeoutMs?: number;
+  /** Deadline for the /readyz probe of Temporal (default 1 s). */
+  readinessTimeoutMs?: number;
+  /** How long a /readyz answer is reused (default 1.5 s), so probes do not load Temporal. */
+  readinessCacheMs?: number;
+  /** Clock for the staleness check; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+export interface RunningWebhookReceiver {
+  /** Full URL of the webhook path, e.g. http://127.0.0.1:8787/webhooks/tango. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** Count of POSTs by outcome since start. */
+  stats(): Record<WebhookOutcome, number>;
+  /** Stops accepting, lets requests in flight finish (bounded), closes the listener. */
+  close(): Promise<void>;
+}
+
+type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
+
+/**
+ * Reads the request body up to `limit` bytes. A declared Content-Length above the limit is refused
+ * before reading anything; a chunked body is cut off as soon as it passes the limit.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ kind: 'too-large' });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: BodyResult) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAbort);
+      req.off('close', onClose);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        finish({ kind: 'too-large' });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish({ kind: 'ok', body: Buffer.concat(chunks, size) });
+    const onAbort = () => finish({ kind: 'aborted' });
+    const onClose = () => {
+      if (!req.complete) finish({ kind: 'aborted' });
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onAbort);
+    req.on('close', onClose);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** The signal payload: the event's counts plus what lets the workflow order and deduplicate them. */
+export function noticeFromEvent(event: AsyncOrderStatusEvent): OrderStatusNotice {
+  const data = event.eventData;
+  const notice: OrderStatusNotice = { externalRefID: data.externalRefID, status: data.status.trim() };
+  notice.eventId = event.eventId;
+  if (event.revision !== undefined) notice.revision = event.revision;
+  if (event.eventOccurredAt !== undefined) notice.eventOccurredAt = event.eventOccurredAt;
+  if (data.totalLineItems !== undefined) notice.totalLineItems = data.totalLineItems;
+  if (data.failedLineItems !== undefined) notice.failedLineItems = data.failedLineItems;
+  if (data.successfulLineItems !== undefined) notice.successfulLineItems = data.successfulLineItems;
+  return notice;
+}
+
+export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<RunningWebhookReceiver> {
+  const host = options.host ?? WEBHOOK_DEFAULTS.host;
+  const path = options.path ?? WEBHOOK_DEFAULTS.path;
+  const maxBodyBytes = options.maxBodyBytes ?? WEBHOOK_DEFAULTS.maxBodyBytes;
+  const signalTimeoutMs = options.signalTimeoutMs ?? 5_000;
+  const readinessTimeoutMs = options.readinessTimeoutMs ?? 1_000;
+  const readinessCacheMs = options.readinessCacheMs ?? 1_500;
+  const now = options.now ?? (() => new Date());
+  const logger = options.logger ?? jsonLineLogger((line) => process.stderr.write(line));
+  const { client, verification } = options;
+  if (!path.startsWith('/')) throw new Error(`webhook path must start with '/', got '${path}'`);
+
+  const recent = new RecentIds(options.recentEventIds ?? 10_000);
+  // Concurrent deliveries of one eventId (Tango retrying while the first is still in flight) share
+  // the first one's signal instead of sending their own.
+  const inFlight = new Map<string, Promise<WebhookOutcome>>();
+  const counts = Object.fromEntries(Object.keys(STATUS_OF).map((key) => [key, 0])) as Record<
+    WebhookOutcome,
+    number
+  >;
+
+  async function signalOrder(event: AsyncOrderStatusEvent, fields: Record<string, unknown>) {
+    const workflowId = orderWorkflowIdForExternalRefId(event.eventData.externalRefID);
+    fields['workflowId'] = workflowId;
+    try {
+      await client.connection.withDeadline(Date.now() + signalTimeoutMs, () =>
+        client.workflow.getHandle(workflowId).signal(orderStatusSignal, noticeFromEvent(event)),
+      );
+      return 'signalled' as const;
+    } catch (error) {
+      // NOT_FOUND covers both an order we never started and one whose workflow has completed.
+      if (error instanceof WorkflowNotFoundError) return 'unknown-order' as const;
+      fields['error'] = errorText(error);
+      return 'temporal-unavailable' as const;
+    }
+  }
+
+  async function deliver(event: AsyncOrderStatusEvent, fields: Record<string, unknown>) {
+    const { eventId } = event;
+    if (recent.has(eventId)) return 'duplicate' as const;
+    const running = inFlight.get(eventId);
+    if (running) {
+      const outcome = await running;
+      return outcome === 'signalled' ? 'duplicate' : outcome;
+    }
+    const attempt = signalOrder(event, fields);
+    inFlight.set(eventId, attempt);
+    try {
+      const outcome = await attempt;
+      // Only a delivered signal makes later copies duplicates; anything else must be retried.
+      if (outcome === 'signalled') recent.add(eventId);
+      return outcome;
+    } finally {
+      inFlight.delete(eventId);
+    }
+  }
+
+  async function handleEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const fields: Record<string, unknown> = {
+      receivedAt: new Date().toISOString(),
+      remoteAddress: req.socket.remoteAddress,
+    };
+    const finish = (outcome: WebhookOutcome, extraHeaders: Record<string, string> = {}) => {
+      counts[outcome] += 1;
+      const status = STATUS_OF[outcome];
+      send(res, status, status < 300 ? { outcome } : { error: outcome }, extraHeaders);
+      const line = { ...fields, outcome, httpStatus: status, ms: Math.round(performance.now() - started) };
+      if (outcome === 'temporal-unavailable') logger.error('webhook event', line);
+      else if (status >= 300 || outcome === 'unknown-order') logger.warn('webhook event', line);
+      else logger.info('webhook event', line);
+    };
+
+    const read = await readBody(req, maxBodyBytes);
+    if (read.kind === 'aborted') {
+      logger.warn('webhook request aborted by the sender before the body was complete', fields);
+      return;
+    }
+    if (read.kind === 'too-large') {
+      fields['reason'] = `body larger than ${maxBodyBytes} bytes`;
+      // The rest of the body is not read: close the connection rather than drain it.
+      finish('too-large', { connection: 'close' });
+      return;
+    }
+
+    // The signature covers the exact bytes sent; nothing is parsed before it checks out.
+    const verified = verifyWebhookSignature(read.body, req.headers, verification);
+    if (!verified.ok) {
+      fields['reason'] = verified.reason;
+      finish('bad-signature');
+      return;
+    }
+
+    let event: AsyncOrderStatusEvent;
+    try {
+      const parsed = asyncOrderStatusEventSchema.safeParse(JSON.parse(read.body.toString('utf8')));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        fields['reason'] =
+          `not an AsyncOrderStatus event: ${issue?.path.join('.') || '(body)'} ${issue?.message ?? ''}`;
+        finish('invalid');
+        return;
+      }
+      event = parsed.data;
+    } catch (error) {
+      fields['reason'] = `body is not JSON: ${(error as Error).message}`;
+      finish('invalid');
+      return;
+    }
+    Object.assign(fields, {
+      eventId: event.eventId,
+      externalRefID: event.eventData.externalRefID,
+      status: event.eventData.status,
+      revision: event.revision,
+    });
+
+    if (!isEventFresh(event, now(), verification.maxAgeSeconds)) {
+      fields['reason'] =
+        `eventOccurredAt ${event.eventOccurredAt} is outside the ${verification.maxAgeSeconds} s window (TANGO_WEBHOOK_MAX_AGE_SECONDS)`;
+      finish('stale');
+      return;
+    }
+    if (event.eventType.trim().toLowerCase() !== 'asyncorderstatus') {
+      fields['reason'] = `event type ${event.eventType} is not handled`;
+      finish('ignored-event-type');
+      return;
+    }
+    finish(await deliver(event, fields));
+  }
+
+  // Readiness: can we reach Temporal right now? Cached briefly, and concurrent probes share one call.
+  let readiness: { ok: boolean; error?: string; at: number } | undefined;
+  let probing: Promise<{ ok: boolean; error?: string; at: number }> | undefined;
+  function checkReadiness() {
+    if (readiness && Date.now() - readiness.at < readinessCacheMs) return Promise.resolve(readiness);
+    probing ??= client.connection
+      .withDeadline(Date.now() + readinessTimeoutMs, () => client.workflowService.getSystemInfo({}))
+      .then(
+        () => ({ ok: true, at: Date.now() }),
+        (error: unknown) => ({ ok: false, error: errorText(error), at: Date.now() }),
+      )
+      .then((result) => {
+        readiness = result;
+        probing = undefined;
+        return result;
+      });
+    return probing;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathname = new URL(req.url ?? '/', 'http://receiver').pathname;
+    const method = req.method ?? 'GET';
+    if (pathname === '/healthz' || pathname === '/readyz') {
+      if (method !== 'GET' && method !== 'HEAD') {
+        send(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+        return;
+      }
+      if (pathname === '/healthz') {
+        send(res, 200, { status: 'ok' });
+        return;
+      }
+      const ready = await checkReadiness();
+      if (ready.ok) send(res, 200, { status: 'ready' });
+      else {
+        logger.warn('not ready: Temporal is unreachable', { error: ready.error });
+        send(res, 503, { status: 'not ready', reason: 'Temporal is unreachable' });
+      }
+      return;
+    }
+    if (pathname !== path) {
+      send(res, 404, { error: 'not found' });
+      return;
+    }
+    if (method !== 'POST') {
+      send(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
+      return;
+    }
+    await handleEvent(req, res);
+  }
+
+  const server: Server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      // A bug, not a Temporal outage; 500 still makes Tango deliver again.
+      logger.error('webhook receiver failed on a request', { error: errorText(error) });
+      send(res, 500, { error: 'internal error' });
+    });
+  });
+  // Slow senders must not hold sockets open for long: a Tango event is tiny.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? WEBHOOK_DEFAULTS.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}${path}`,
+    host,
+    port,
+    stats: () => ({ ...counts }),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        // Requests in flight end within the signal deadline; after that, connections are cut.
+        const force = setTimeout(() => server.closeAllConnections(), signalTimeoutMs + 1_000);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
