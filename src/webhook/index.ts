@@ -8,7 +8,7 @@ export type {
 } from './receiver.ts';
 export { loadWebhookConfig, WEBHOOK_DEFAULTS } from './config.ts';
 export type { WebhookConfig } from './config.ts';
-export { loadTemporalConnectConfig, LOCAL_TEMPORAL_ADDRESS } from './temporal-connection.ts';
+export { loadTemporalConnectConfig } from './temporal-connection.ts';
 export type { TemporalConnectConfig } from './temporal-connection.ts';
 export { webhookRegistrationFor, registerWebhook } from './registration.ts';
 export type { WebhookRegistrationResult } from './registration.ts';
