@@ -1,24 +1,13 @@
 // The simulator's seeded world: the credentials it accepts, the accounts it holds and the catalog it
 // sells, chosen so that each failure class of the product has a reward that can trigger it.
+import { LOCAL_SIMULATOR_DEFAULTS } from '../tango/config.ts';
 import { type CatalogItemOption, type AccountOption } from './options.ts';
 
 /**
- * The local credentials the simulator accepts out of the box. They mirror LOCAL_SIMULATOR_DEFAULTS of
- * src/tango/config.ts (same values), so that the client runs against the simulator with no settings.
+ * The local credentials the simulator accepts out of the box: the client's LOCAL_SIMULATOR_DEFAULTS,
+ * so the client runs against the simulator with no settings at all.
  */
-export const SIMULATOR_CREDENTIAL_DEFAULTS = {
-  port: 8790,
-  platformName: 'tango-campaigns-sim',
-  platformKey: 'sim-platform-key',
-  customerIdentifier: 'sim-customer',
-  accountIdentifier: 'sim-account-1',
-  // base64 of "tango-campaigns-simulator-webhook-secret"
-  webhookHmacSecret: 'dGFuZ28tY2FtcGFpZ25zLXNpbXVsYXRvci13ZWJob29rLXNlY3JldA==',
-  oauthClientId: 'sim-client-id',
-  oauthClientSecret: 'sim-client-secret',
-  oauthUsername: 'sim-service-account',
-  oauthPassword: 'sim-service-password',
-} as const;
+export const SIMULATOR_CREDENTIAL_DEFAULTS = LOCAL_SIMULATOR_DEFAULTS;
 
 export const DEFAULT_ACCOUNTS: AccountOption[] = [
   {
