@@ -1,5 +1,23 @@
-// The `tango-campaigns` command line: one entry, one subcommand per job.
-const commands: Record<string, { summary: string; run?: (args: string[]) => Promise<number> }> = {
+// The `tango-campaigns` command line: one entry, one subcommand per job. Operator commands take their
+// streams and environment as arguments (tests run them in-process); the process entry passes the real ones.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { campaignCommands } from './campaign-commands.ts';
+import { type CliIo, EXIT, reportError } from './context.ts';
+import { runScheduleCli, runSetup } from './schedule-commands.ts';
+
+interface Command {
+  summary: string;
+  run?: (args: string[], io: CliIo) => Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  ...campaignCommands,
+  schedule: {
+    summary: 'weekly campaign schedules: create, list, describe, pause, unpause, trigger, delete',
+    run: runScheduleCli,
+  },
+  setup: { summary: 'register the search attributes on the connected namespace', run: runSetup },
   dev: {
     summary: 'start the whole local stack and run a sample campaign',
     run: async (args) => (await import('../dev/cli.ts')).runDevCli(args, process.env),
@@ -23,26 +41,51 @@ const commands: Record<string, { summary: string; run?: (args: string[]) => Prom
 };
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(12)} ${summary}`);
-  return `Usage: tango-campaigns <command> [options]\n\nCommands:\n${lines.join('\n')}\n`;
+  const lines = Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(16)} ${summary}`);
+  return (
+    `Usage: tango-campaigns <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n` +
+    'Every command takes --help; most take --json. Exit codes: 0 ok, 1 invalid input or campaign failed,\n' +
+    '2 usage or configuration error, 3 not found, 4 Temporal unreachable (docs/cli.md).\n'
+  );
 }
 
-export async function main(argv: string[]): Promise<number> {
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
-    return 0;
+    io.stdout.write(usage());
+    return name ? EXIT.ok : EXIT.usage;
   }
   const command = commands[name];
   if (!command) {
-    process.stderr.write(`tango-campaigns: unknown command '${name}'\n\n${usage()}`);
-    return 2;
+    io.stderr.write(`tango-campaigns: unknown command '${name}'\n\n${usage()}`);
+    return EXIT.usage;
   }
   if (!command.run) {
-    process.stderr.write(`tango-campaigns ${name}: not available yet in this version.\n`);
-    return 3;
+    io.stderr.write(`tango-campaigns ${name}: not available yet in this version.\n`);
+    return EXIT.usage;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    return reportError(error, io, name, rest.includes('--json'));
+  }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+/** True when this module is the process entry (directly, or through the package bin). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  let resolved: string;
+  try {
+    resolved = realpathSync(script);
+  } catch {
+    return false;
+  }
+  return resolved === fileURLToPath(import.meta.url) || /[\\/]bin[\\/]tango-campaigns(\.js)?$/.test(resolved);
+}
+
+if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));
