@@ -176,6 +176,24 @@ describe('simulator catalog, accounts, PATCH and routing', () => {
     assert.ok(wrongMethod.headers.get('x-request-id'));
   });
 
+  it('puts X-REQUEST-ID on every kind of answer', async () => {
+    const answers = [
+      await call(sim, 'GET', '/catalogs'),
+      await call(sim, 'GET', '/catalogs', undefined, { authorization: '' }),
+      await call(sim, 'POST', '/oauth/token', 'grant_type=nope', {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+      await call(sim, 'GET', '/_admin/stats'),
+      await call(sim, 'GET', '/no/such/path'),
+    ];
+    const ids = answers.map((answer) => answer.headers.get('x-request-id'));
+    assert.ok(
+      ids.every((id) => typeof id === 'string' && id.length > 0),
+      JSON.stringify(ids),
+    );
+    assert.equal(new Set(ids).size, ids.length, 'a new id for each request');
+  });
+
   it('registers webhooks strictly', async () => {
     const ok = await call(sim, 'POST', '/webhooks', {
       url: 'http://127.0.0.1:9/hook',

@@ -255,6 +255,30 @@ describe('AsyncOrderStatus webhooks', () => {
     }
   });
 
+  it('sends AsyncOrderStatus only to subscriptions that asked for it', async () => {
+    const other = await startReceiver();
+    try {
+      await withSimAndReceiver(
+        {},
+        () => 200,
+        async (sim, receiver) => {
+          await call(sim, 'POST', '/webhooks', {
+            url: other.url,
+            eventTypes: ['SomethingElse'],
+            payloadVerificationMethod: 'NONE',
+          });
+          await call(sim, 'POST', '/asyncOrders', orderBody('filtered', [lineItem('a')]));
+          await sim.whenIdle();
+          assert.equal(receiver.received.length, 1);
+          assert.equal(other.received.length, 0);
+        },
+        { eventTypes: 'AsyncOrderStatus', payloadVerificationMethod: 'NONE' },
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('delivers to subscriptions given at start, signed with the default local secret', async () => {
     const receiver = await startReceiver();
     const sim = await startSimulator({
