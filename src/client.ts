@@ -18,10 +18,10 @@ import {
   type ScheduleSummary,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { type CodecConfig, codecDataConverter, loadCodecConfig } from './codec/index.ts';
 import { checkLineItem } from './campaign/line-item.ts';
+import { DEFAULT_TEMPORAL_ADDRESS, type TemporalConfig, loadTemporalConfig } from './config.ts';
 import type { BookEntry, ItemError } from './campaign/order-book.ts';
 import { type ReportRow, reportRowSchema } from './campaign/report.ts';
 import {
@@ -192,7 +192,7 @@ function isUnavailable(error: unknown): boolean {
 
 export interface CampaignClientConfig {
   /** From @temporalio/envconfig: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles. */
-  connection: Awaited<ReturnType<typeof loadClientConnectConfig>>['connectionOptions'];
+  connection: TemporalConfig['connection'];
   namespace: string;
   /** TEMPORAL_TASK_QUEUE (default `tango-campaigns`): where campaign workflows run. */
   taskQueue: string;
@@ -201,22 +201,18 @@ export interface CampaignClientConfig {
   codec: Pick<CodecConfig, 'keys'>;
 }
 
-export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+export { DEFAULT_TEMPORAL_ADDRESS };
 
-/** Reads the client's settings from an environment object (never from process.env itself). */
+/**
+ * Reads the client's settings from an environment object (never from process.env itself): the
+ * Temporal connection the same way as the worker (src/config.ts), the task queue, store and codec.
+ */
 export function loadCampaignClientConfig(env: Record<string, string | undefined>): CampaignClientConfig {
-  const defined = Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
-  const connect = loadClientConnectConfig({ overrideEnvVars: defined });
-  const taskQueue = env.TEMPORAL_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
+  const temporal = loadTemporalConfig(env, env.TEMPORAL_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE);
   return {
-    connection: {
-      ...connect.connectionOptions,
-      address: connect.connectionOptions.address ?? DEFAULT_TEMPORAL_ADDRESS,
-    },
-    namespace: connect.namespace ?? 'default',
-    taskQueue,
+    connection: temporal.connection,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
     storeUrl: loadStoreConfig(env).url,
     codec: loadCodecConfig(env),
   };
