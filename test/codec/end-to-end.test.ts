@@ -198,5 +198,23 @@ describe('payload encryption end to end on the dev server', () => {
     for (const payload of withCodec) assert.equal(payload.encoding, 'json/plain');
     assert.ok(withCodec.some((payload) => payload.data.includes(recipient.email)));
     assert.ok(withCodec.some((payload) => payload.data.includes('Dear Katherine')));
+
+    // With a token, the CLI authenticates through --codec-auth. (Refusals are covered in server.test.ts:
+    // the CLI retries a refused codec call until its 10 s deadline, too slow to repeat here.)
+    const guarded = await startCodecServer({
+      codec,
+      token: 'e2e-codec-token-0123456789',
+      corsOrigins: [],
+      port: 0,
+    });
+    try {
+      const endpoint = ['--codec-endpoint', `${guarded.url}/{namespace}`];
+      const authorized = await show([...endpoint, '--codec-auth', 'Bearer e2e-codec-token-0123456789']);
+      assert.ok(
+        payloadsIn(JSON.parse(authorized.stdout)).some((payload) => payload.data.includes(recipient.email)),
+      );
+    } finally {
+      await guarded.close();
+    }
   });
 });
