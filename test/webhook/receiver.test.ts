@@ -398,6 +398,23 @@ describe('webhook receiver on the dev server', () => {
     }
   });
 
+  it('answers 503, not 200, when the namespace is wrong (configuration, not an unknown order)', async () => {
+    const misconfigured = await startWebhookReceiver({
+      port: 0,
+      client: new Client({ connection: env.connection, namespace: 'no-such-namespace' }),
+      verification,
+      logger,
+    });
+    try {
+      await recorder('camp-j-0');
+      const answer = await postEvent(misconfigured.url, event('camp-j-0'));
+      assert.equal(answer.status, 503);
+      assert.equal(misconfigured.stats()['unknown-order'], 0);
+    } finally {
+      await misconfigured.close();
+    }
+  });
+
   it('answers 503 after the Temporal server is gone', async () => {
     // Runs last: tears the dev server down under the main receiver.
     worker.shutdown();
