@@ -46,7 +46,12 @@ function log(message) {
 }
 
 function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 30 * 60_000, ...options });
+  const result = spawnSync(command, args, {
+    encoding: 'utf8',
+    timeout: 30 * 60_000,
+    maxBuffer: 64 * 1024 * 1024, // go and mvn can be chatty; a full buffer would kill them
+    ...options,
+  });
   return {
     ok: result.status === 0,
     stdout: result.stdout ?? '',
@@ -244,6 +249,7 @@ function resolveBinary({ label, envVar, pathName, probeArgs, cached, install }) 
     log(`${label}: using ${fromPath} from PATH`);
     return fromPath;
   }
+  if (fromPath) log(`${label}: ignoring ${fromPath} on PATH: it does not run`);
   const findCached = () => cached.find((candidate) => works(candidate, probeArgs));
   const hit = findCached();
   if (hit) {
