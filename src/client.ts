@@ -528,7 +528,10 @@ export class CampaignClient {
     });
   }
 
-  /** Validates every item, then keeps small lists inline and writes large ones to the store. */
+  /**
+   * Validates every item, then keeps small lists inline and streams large ones into the store (the
+   * store write pulls items as it goes, so a million-item file is never held in memory).
+   */
   private async stageItems(
     campaignId: string,
     source: Iterable<unknown> | AsyncIterable<unknown>,
@@ -536,85 +539,65 @@ export class CampaignClient {
   ): Promise<{ items: CampaignStartInput['items']; count: number; key?: string }> {
     const issues: InputIssue[] = [];
     const seen = new Map<string, number>();
-    const inline: LineItemRequest[] = [];
     let count = 0;
-    let key: string | undefined;
-    let spill: ((item: LineItemRequest) => void) | undefined;
-    let finishSpill: Promise<number> | undefined;
-    let closeSpill: (() => void) | undefined;
-
-    const startSpill = (target: CampaignStore) => {
-      // An attempt-unique key: a retried start never overwrites what another attempt staged.
-      key = `${campaignPrefix(campaignId)}input/${Date.now()}-${randomUUID().slice(0, 8)}.jsonl`;
-      const queue: LineItemRequest[] = [];
-      let wake: (() => void) | undefined;
-      let done = false;
-      spill = (item) => {
-        queue.push(item);
-        wake?.();
-      };
-      closeSpill = () => {
-        done = true;
-        wake?.();
-      };
-      async function* rows() {
-        for (;;) {
-          while (queue.length > 0) yield queue.shift()!;
-          if (done) return;
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-        }
-      }
-      finishSpill = putJsonLines(target, key, rows());
-    };
-
-    const abandon = async () => {
-      closeSpill?.();
-      await finishSpill?.catch(() => undefined);
-      if (key && store) await store.delete(key).catch(() => undefined);
-    };
-    try {
-      for await (const raw of source) {
+    const iterator = toAsyncIterator(source);
+    /** The next valid item, or undefined at the end; invalid ones are recorded and skipped. */
+    const next = async (): Promise<LineItemRequest | undefined> => {
+      for (;;) {
+        const step = await iterator.next();
+        if (step.done) return undefined;
         count += 1;
-        const checked = checkLineItem(raw);
+        const position = count - 1;
+        const checked = checkLineItem(step.value);
         if (!checked.ok) {
           for (const problem of checked.problems)
             if (issues.length < 1000)
-              issues.push({ path: `items.${count - 1}.${problem.field}`, message: problem.message });
+              issues.push({ path: `items.${position}.${problem.field}`, message: problem.message });
           continue;
         }
         const itemId = checked.item.externalRefLineItemID;
         const first = seen.get(itemId);
         if (first !== undefined) {
-          issues.push({
-            path: `items.${count - 1}.externalRefLineItemID`,
-            message: `duplicate id ${itemId} (also item ${first}): each line item needs its own id`,
-          });
+          if (issues.length < 1000)
+            issues.push({
+              path: `items.${position}.externalRefLineItemID`,
+              message: `duplicate id ${itemId} (also item ${first}): each line item needs its own id`,
+            });
           continue;
         }
-        seen.set(itemId, count - 1);
-        if (issues.length > 0) continue;
-        if (!spill && inline.length >= MAX_INLINE_ITEMS) {
-          startSpill(this.requireStore(`a campaign of more than ${MAX_INLINE_ITEMS} items`, store));
-          for (const item of inline.splice(0)) spill!(item);
-        }
-        if (spill) spill(checked.item);
-        else inline.push(checked.item);
+        seen.set(itemId, position);
+        return checked.item;
       }
-    } catch (error) {
-      // The source failed (e.g. a malformed file): nothing half-written may stay behind.
-      await abandon();
-      throw error;
+    };
+
+    const head: LineItemRequest[] = [];
+    let item: LineItemRequest | undefined;
+    while (head.length <= MAX_INLINE_ITEMS && (item = await next()) !== undefined) head.push(item);
+    let key: string | undefined;
+    if (head.length > MAX_INLINE_ITEMS) {
+      const target = this.requireStore(`a campaign of more than ${MAX_INLINE_ITEMS} items`, store);
+      // An attempt-unique key: a retried start never overwrites what another attempt staged.
+      const stagingKey = `${campaignPrefix(campaignId)}input/${Date.now()}-${randomUUID().slice(0, 8)}.jsonl`;
+      key = stagingKey;
+      async function* rows() {
+        yield* head;
+        for (let more = await next(); more !== undefined; more = await next()) yield more;
+      }
+      try {
+        await putJsonLines(target, stagingKey, rows());
+      } catch (error) {
+        // The source failed (e.g. a malformed file): nothing half-written may stay behind.
+        await target.delete(stagingKey).catch(() => undefined);
+        throw error;
+      }
     }
-    closeSpill?.();
-    if (finishSpill) await finishSpill;
     if (count === 0)
       issues.push({ path: 'items', message: 'the campaign has no line items: add at least one' });
     if (issues.length > 0) {
-      await abandon();
+      if (key && store) await store.delete(key).catch(() => undefined);
       throw new InvalidInputError('the line items', issues);
     }
-    return key ? { items: { storeKey: key }, count, key } : { items: { inline }, count };
+    return key ? { items: { storeKey: key }, count, key } : { items: { inline: head }, count };
   }
 
   async getProgress(campaignId: string): Promise<CampaignProgress> {
@@ -1098,4 +1081,8 @@ function decodeCursor(cursor: string | undefined): [number, number] {
       { path: 'cursor', message: 'not a cursor returned by listFailures' },
     ]);
   return [Number(match[1]), Number(match[2])];
+}
+
+function toAsyncIterator<T>(source: Iterable<T> | AsyncIterable<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
 }

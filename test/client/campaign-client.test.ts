@@ -129,6 +129,19 @@ describe('CampaignClient on the dev server', () => {
     assert.deepEqual(left, [], 'a refused start leaves nothing in the store');
     await assert.rejects(client.describeCampaign('client-invalid'), CampaignNotFoundError);
 
+    // A source that breaks halfway (a malformed file) leaves nothing half-staged behind.
+    async function* breaking() {
+      for (const item of good)
+        yield { ...item, externalRefLineItemID: `brk-${String(item.externalRefLineItemID)}` };
+      throw new Error('row 107: unterminated quote');
+    }
+    await assert.rejects(
+      client.startCampaign({ ...base, campaignId: 'client-broken-source' }, { items: breaking() }),
+      /unterminated quote/,
+    );
+    for await (const key of stack.store.list('campaigns/client-broken-source/'))
+      assert.fail(`left behind: ${key}`);
+
     // Options are checked by the workflow's own schema.
     await assert.rejects(
       client.startCampaign(
