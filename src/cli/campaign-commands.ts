@@ -351,8 +351,11 @@ const idOnly = (usage: string, summary: string, details?: string) =>
 
 const statusSpec = idOnly(
   'status <campaignId> [--json]',
-  'Shows where a campaign stands: status, counts, orders.',
+  'Shows where a campaign stands: status, counts, orders; for a finished campaign, its result.',
+  'Exit code 1 when the campaign failed (e.g. its items were invalid), with the reason.',
 );
+
+const openStatuses = new Set(['RUNNING', 'CONTINUED_AS_NEW']);
 
 async function runStatus(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommand(statusSpec, args, io);
@@ -360,6 +363,14 @@ async function runStatus(args: string[], io: CliIo): Promise<number> {
   const campaignId = parsed.positionals[0]!;
   return withClient(io, async (client) => {
     const description = await client.describeCampaign(campaignId);
+    if (!openStatuses.has(description.executionStatus)) {
+      // A closed campaign answers from its result: no worker needs to replay it for a query.
+      const result = await client.waitForCompletion(campaignId);
+      if (parsed.values.json)
+        printJson(io, { ok: true, executionStatus: description.executionStatus, result });
+      else io.stdout.write(resultText(result));
+      return EXIT.ok;
+    }
     const progress = await client.getProgress(campaignId);
     if (parsed.values.json)
       printJson(io, { ok: true, executionStatus: description.executionStatus, progress });
@@ -389,8 +400,7 @@ async function runWatch(args: string[], io: CliIo): Promise<number> {
     let last = '';
     for (;;) {
       const description = await client.describeCampaign(campaignId);
-      if (description.executionStatus !== 'RUNNING' && description.executionStatus !== 'CONTINUED_AS_NEW')
-        break;
+      if (!openStatuses.has(description.executionStatus)) break;
       const progress = await client.getProgress(campaignId).catch(() => undefined);
       if (progress) {
         const line = progressLine(progress);
@@ -702,6 +712,15 @@ const rejectSpec = {
   positionals: { min: 1, max: 1 },
 } satisfies CommandSpec<Record<string, { type: 'string' }>>;
 
+const fundsSpec = {
+  usage: 'funds-added <campaignId> [--amount <n>] [--note <text>] [--json]',
+  summary:
+    'Signals that funds were added to the Tango account: orders waiting for funds check the balance now instead of at their next periodic check.',
+  options: { amount: { type: 'string' }, note: { type: 'string' } },
+  help: { amount: 'amount added (informational)', note: 'optional note' },
+  positionals: { min: 1, max: 1 },
+} satisfies CommandSpec<Record<string, { type: 'string' }>>;
+
 const thresholdSpec = {
   usage: 'set-threshold <campaignId> [--percent <0-100>] [--count <n>] [--json]',
   summary: 'Sets the failure threshold: new submissions pause once given-up items exceed it.',
@@ -820,6 +839,17 @@ export const campaignCommands: Record<string, OperatorCommand> = {
         requireOption(values.reason, 'reason'),
       );
       return `Campaign ${id} rejected by ${result.rejectedBy}; nothing will be sent.`;
+    }),
+  },
+  'funds-added': {
+    summary: 'tell a campaign waiting for funds that the account was topped up',
+    run: simpleCommand(fundsSpec, async (client, id, values) => {
+      const amount = numberOption(values.amount, 'amount');
+      await client.notifyFundsAdded(id, {
+        ...(amount !== undefined ? { amount } : {}),
+        ...(values.note ? { note: values.note } : {}),
+      });
+      return `Campaign ${id} notified: orders waiting for funds check the balance now.`;
     }),
   },
   'set-threshold': {

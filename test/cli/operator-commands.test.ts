@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
+import { DEFAULT_ACCOUNTS } from '../../src/simulator/defaults.ts';
 import type { CampaignProgress } from '../../src/workflows/types.ts';
 import { type CampaignStack, startCampaignStack } from '../helpers/campaign-stack.ts';
 
@@ -27,6 +28,7 @@ const fastOptions = {
 };
 
 const operatorCommands = [
+  'funds-added',
   'validate',
   'start',
   'status',
@@ -97,8 +99,11 @@ describe('tango-campaigns operator commands', () => {
   };
   const json = async <T = Record<string, unknown>>(argv: string[]) =>
     JSON.parse((await ok([...argv, '--json'])).stdout) as T;
-  const progressOf = async (id: string) =>
-    (await json<{ progress: CampaignProgress }>(['status', id])).progress;
+  // A running campaign reports its progress, a finished one its result (same status and counts).
+  const progressOf = async (id: string) => {
+    const status = await json<{ progress?: CampaignProgress; result?: CampaignProgress }>(['status', id]);
+    return (status.progress ?? status.result)!;
+  };
   const waitFor = async (id: string, until: (progress: CampaignProgress) => boolean) => {
     const deadline = Date.now() + 60_000;
     let last: CampaignProgress | undefined;
@@ -112,7 +117,15 @@ describe('tango-campaigns operator commands', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tango-cli-'));
-    stack = await startCampaignStack({ taskQueue: 'cli-test' });
+    stack = await startCampaignStack({
+      taskQueue: 'cli-test',
+      simulator: {
+        accounts: [
+          ...DEFAULT_ACCOUNTS,
+          { customerIdentifier: 'sim-customer', accountIdentifier: 'sim-account-poor', balance: 10 },
+        ],
+      },
+    });
     await stack.startWorker();
     env = {
       TEMPORAL_ADDRESS: stack.env.address,
@@ -191,6 +204,7 @@ describe('tango-campaigns operator commands', () => {
       ...Array.from({ length: 6 }, (_, index) => row(`w-${index}`)),
       row('w-high-1', '600'),
       row('w-high-2', '700'),
+      row('w-high-3', '800'),
     ]);
     const startArgs = [
       'start',
@@ -206,7 +220,7 @@ describe('tango-campaigns operator commands', () => {
     ];
     const started = await json<{ campaignId: string; items: number }>(startArgs);
     assert.match(started.campaignId, /^wellness-wellness-week-12-[0-9a-f]{10}$/);
-    assert.equal(started.items, 8);
+    assert.equal(started.items, 9);
     const id = started.campaignId;
 
     // The same file under the same name is the same campaign: refused, not run twice.
@@ -222,7 +236,7 @@ describe('tango-campaigns operator commands', () => {
 
     await waitFor(
       id,
-      (progress) => progress.counts.awaitingCorrection === 2 && progress.counts.submitted === 0,
+      (progress) => progress.counts.awaitingCorrection === 3 && progress.counts.submitted === 0,
     );
 
     await ok(['pause', id, '--reason', 'checking']);
@@ -231,18 +245,22 @@ describe('tango-campaigns operator commands', () => {
     await waitFor(id, (progress) => progress.status === 'running');
 
     const table = await ok(['failures', id]);
-    assert.match(table.stdout, /2 awaiting correction, 0 awaiting funds, 0 given up/);
+    assert.match(table.stdout, /3 awaiting correction, 0 awaiting funds, 0 given up/);
     assert.match(table.stdout, /w-high-1\s+awaiting-correction\s+needs-correction\s+AMOUNT_OUT_OF_RANGE/);
     const listed = await json<{ items: { externalRefLineItemID: string }[] }>(['failures', id]);
-    assert.deepEqual(listed.items.map((item) => item.externalRefLineItemID).sort(), ['w-high-1', 'w-high-2']);
+    assert.deepEqual(listed.items.map((item) => item.externalRefLineItemID).sort(), [
+      'w-high-1',
+      'w-high-2',
+      'w-high-3',
+    ]);
 
     // The CSV export has the input's columns and goes straight back into `correct` once edited.
     await ok(['failures', id, '--csv', 'fix.csv']);
     const exported = readFileSync(path.join(dir, 'fix.csv'), 'utf8').trim().split('\n');
     assert.equal(exported[0], header.join(','));
-    assert.equal(exported.length, 3);
+    assert.equal(exported.length, 4);
     const edited = exported
-      .filter((line) => !line.startsWith('w-high-2'))
+      .filter((line) => !line.startsWith('w-high-2') && !line.startsWith('w-high-3'))
       .map((line) => line.replace(',600,', ',60,'));
     writeFileSync(path.join(dir, 'fix.csv'), edited.join('\n') + '\n');
     const validated = await ok(['validate', 'fix.csv']);
@@ -253,6 +271,12 @@ describe('tango-campaigns operator commands', () => {
     assert.match(refused.stderr, /not-in-campaign/);
     const corrected = await ok(['correct', id, 'fix.csv']);
     assert.match(corrected.stdout, /Accepted 1 correction/);
+    // JSON corrections name only the fields that change.
+    writeFileSync(
+      path.join(dir, 'fix.json'),
+      JSON.stringify([{ externalRefLineItemID: 'w-high-3', amount: 80 }]),
+    );
+    assert.match((await ok(['correct', id, 'fix.json'])).stdout, /Accepted 1 correction/);
 
     assert.equal((await run(['skip', id, 'w-high-2'])).code, 2, '--reason is required');
     await ok(['skip', id, 'w-high-2', '--reason', 'recipient left']);
@@ -262,19 +286,21 @@ describe('tango-campaigns operator commands', () => {
     assert.match(patched.stdout, /order\(s\) patched/);
 
     const watched = await ok(['watch', id, '--interval', '0.2']);
-    assert.match(watched.stdout, /ended completed: 8 items, 7 delivered, 1 given up/);
+    assert.match(watched.stdout, /ended completed: 9 items, 8 delivered, 1 given up/);
     assert.doesNotMatch(watched.stdout, /\r/, 'plain lines when stdout is not a terminal');
 
     const summary = await ok(['report', id]);
-    assert.match(summary.stdout, /8 item\(s\)/);
-    assert.match(summary.stdout, /delivered: 7/);
+    assert.match(summary.stdout, /9 item\(s\)/);
+    assert.match(summary.stdout, /delivered: 8/);
     assert.match(summary.stdout, /given-up: 1/);
     await ok(['report', id, '--csv', '--out', 'report.csv']);
     const csv = readFileSync(path.join(dir, 'report.csv'), 'utf8').trim().split('\n');
-    assert.equal(csv.length, 9);
+    assert.equal(csv.length, 10);
     assert.match(csv[0]!, /^externalRefLineItemID,state,reason/);
     const full = JSON.parse((await ok(['report', id, '--json'])).stdout) as { items: { state: string }[] };
-    assert.equal(full.items.length, 8);
+    assert.equal(full.items.length, 9);
+    const finished = await ok(['status', id]);
+    assert.match(finished.stdout, /ended completed: 9 items/);
     assert.equal((await run(['report', id, '--csv', '--json'])).code, 2);
 
     // Given-up items of a finished campaign are still listed; a closed campaign refuses operator input.
@@ -390,6 +416,38 @@ describe('tango-campaigns operator commands', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /row 2, field amount/);
     assert.equal((await run(['status', 'broken'])).code, 3, 'nothing was started');
+  });
+
+  it('funds-added: a campaign waiting for funds goes on once told the account was topped up', async () => {
+    const file = csvFile(dir, 'funds.csv', [header, row('f-1'), row('f-2')]);
+    const poor = await run(['validate', file, '--balance', '--account', 'sim-account-poor']);
+    assert.equal(poor.code, 1);
+    assert.match(poor.stdout, /Balance of sim-account-poor: 10 does NOT cover the total 50/);
+    writeFileSync(
+      path.join(dir, 'funds-options.json'),
+      JSON.stringify({ ...fastOptions, fundsCheckInterval: '1h' }),
+    );
+    await ok([
+      'start',
+      file,
+      '--id',
+      'funds',
+      '--customer',
+      'sim-customer',
+      '--account',
+      'sim-account-poor',
+      '--campaign',
+      'Funds',
+      '--options',
+      'funds-options.json',
+    ]);
+    await waitFor('funds', (progress) => progress.status === 'awaiting-funds');
+    stack.simulator.addFunds('sim-account-poor', 100);
+    // Without the signal the next balance check is an hour away.
+    await ok(['funds-added', 'funds', '--amount', '100', '--note', 'wire received']);
+    const watched = await ok(['watch', 'funds', '--interval', '0.2']);
+    assert.match(watched.stdout, /ended completed: 2 items, 2 delivered/);
+    assert.equal((await run(['funds-added', 'funds'])).code, 1, 'closed campaigns take no funds notice');
   });
 
   it('schedule create, list, describe, pause, unpause, trigger and delete', async () => {
