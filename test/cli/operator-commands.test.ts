@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
+import { CampaignClient } from '../../src/client.ts';
 import { DEFAULT_ACCOUNTS } from '../../src/simulator/defaults.ts';
 import type { CampaignProgress } from '../../src/workflows/types.ts';
 import { type CampaignStack, startCampaignStack } from '../helpers/campaign-stack.ts';
@@ -416,6 +417,23 @@ describe('tango-campaigns operator commands', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /row 2, field amount/);
     assert.equal((await run(['status', 'broken'])).code, 3, 'nothing was started');
+
+    // A campaign whose workflow failed (started by a service with an item the CLI would have refused).
+    const service = new CampaignClient({ client: stack.env.client, taskQueue: stack.taskQueue });
+    await service.startCampaign({
+      campaignId: 'failed-staging',
+      customerIdentifier: 'sim-customer',
+      accountIdentifier: 'sim-account-1',
+      items: {
+        inline: [{ externalRefLineItemID: 'x', utid: 'U000001', amount: -1, deliveryMethod: 'NONE' }],
+      },
+    });
+    const failed = await run(['watch', 'failed-staging', '--interval', '0.2']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /campaign "failed-staging" failed: .*amount/);
+    const failedStatus = await run(['status', 'failed-staging']);
+    assert.equal(failedStatus.code, 1);
+    assert.match(failedStatus.stderr, /item 1 amount/);
   });
 
   it('funds-added: a campaign waiting for funds goes on once told the account was topped up', async () => {
