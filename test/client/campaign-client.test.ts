@@ -395,6 +395,35 @@ describe('CampaignClient on the dev server', () => {
     await assert.rejects(client.describeSchedule('weekly-wellness'), ScheduleMissingError);
   });
 
+  it('encrypts what it sends when CODEC_KEYS is set (recipients are personal data)', async () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const connected = await CampaignClient.connect({
+      TEMPORAL_ADDRESS: stack.env.address,
+      // No worker listens here: the test is about what the client puts into history.
+      TEMPORAL_TASK_QUEUE: 'client-codec-nobody',
+      CAMPAIGN_STORE: `file://${stack.storeDir}`,
+      CODEC_KEYS: `k1:${key}`,
+    });
+    try {
+      const item = {
+        ...lineItem('ok'),
+        recipient: { firstName: 'Secret', email: 'secret.person@example.test' },
+      };
+      await connected.startCampaign({ ...base, campaignId: 'client-codec', items: { inline: [item] } });
+      const history = await stack.env.client.workflow.getHandle('campaign-client-codec').fetchHistory();
+      const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      assert.ok(payload?.data, 'the start event has an input payload');
+      assert.equal(Buffer.from(payload.metadata!.encoding!).toString(), 'binary/encrypted');
+      assert.ok(
+        !Buffer.from(payload.data).toString('latin1').includes('secret.person'),
+        'no plaintext email',
+      );
+      await stack.env.client.workflow.getHandle('campaign-client-codec').terminate('codec test done');
+    } finally {
+      await connected.close();
+    }
+  });
+
   it('reports an unreachable Temporal as such', async () => {
     const config = loadCampaignClientConfig({ TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(config.connection.address, '127.0.0.1:1');
