@@ -20,6 +20,7 @@ import {
 } from '@temporalio/client';
 import { z } from 'zod';
 import { type CodecConfig, codecDataConverter, loadCodecConfig } from './codec/index.ts';
+import { orderFinalBookKey } from './campaign/book-keys.ts';
 import { checkLineItem } from './campaign/line-item.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, type TemporalConfig, loadTemporalConfig } from './config.ts';
 import type { BookEntry, ItemError } from './campaign/order-book.ts';
@@ -620,19 +621,33 @@ export class CampaignClient {
     if (!openStatuses.has(description.executionStatus))
       return this.failuresFromReport(campaignId, store, options, states, limit, afterIndex);
 
-    const page = await this.call(campaignId, 'list failures', () =>
-      this.handle(campaignId).query(
-        failuresQuery,
-        options.failureClass ? { failureClass: options.failureClass } : undefined,
-      ),
-    );
+    const [page, progress] = await this.call(campaignId, 'list failures', () => {
+      const handle = this.handle(campaignId);
+      return Promise.all([
+        handle.query(
+          failuresQuery,
+          options.failureClass ? { failureClass: options.failureClass } : undefined,
+        ),
+        handle.query(progressQuery),
+      ]);
+    });
     const items: FailedItem[] = [];
     let nextCursor: string | undefined;
-    const orders = [...page.orders]
-      .sort((a, b) => a.chunk - b.chunk)
-      .filter((order) => order.chunk >= afterChunk);
-    outer: for (const order of orders) {
-      if (!order.bookKey) continue;
+    // Orders in flight name their current book; orders already finished left a sealed final book,
+    // which can only hold given-up items among the failures.
+    const active = new Map(page.orders.map((order) => [order.chunk, order.bookKey]));
+    const ordersToRead = async function* (): AsyncIterable<{ chunk: number; bookKey: string }> {
+      for (let chunk = Math.max(0, afterChunk); chunk < progress.orders.started; chunk += 1) {
+        const bookKey = active.get(chunk);
+        if (bookKey) yield { chunk, bookKey };
+        else if (states.has('given-up')) {
+          const finalKey = orderFinalBookKey(campaignId, chunk);
+          if (await store.exists(finalKey)) yield { chunk, bookKey: finalKey };
+        }
+      }
+    };
+    const orders = ordersToRead();
+    outer: for await (const order of orders) {
       let index = -1;
       for await (const raw of readJsonLines(store, order.bookKey)) {
         index += 1;

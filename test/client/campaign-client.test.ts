@@ -243,6 +243,41 @@ describe('CampaignClient on the dev server', () => {
     assert.match(closed.items[0]!.reason ?? '', /skipped by operator/);
   });
 
+  it('lists given-up items of orders that already finished while others still wait', async () => {
+    const items = [
+      ...Array.from({ length: 4 }, () => lineItem('ok')),
+      lineItem('blocked'),
+      ...Array.from({ length: 4 }, () => lineItem('ok')),
+      lineItem('amount-too-high'),
+    ];
+    await client.startCampaign({
+      ...base,
+      campaignId: 'client-mixed-orders',
+      items: { inline: items },
+      options: { ...fastOptions, chunkSize: 5 },
+    });
+    await waitFor(
+      () => client.getProgress('client-mixed-orders'),
+      (progress) => progress.orders.finished === 1 && progress.counts.awaitingCorrection === 1,
+    );
+    const listing = await client.listFailures('client-mixed-orders');
+    const byId = new Map(listing.items.map((failed) => [failed.externalRefLineItemID, failed]));
+    const blocked = byId.get(String(items[4]!.externalRefLineItemID));
+    assert.equal(blocked?.state, 'given-up');
+    assert.equal(blocked?.failureClass, 'permanent');
+    assert.equal(blocked?.chunk, 0);
+    assert.equal(byId.get(String(items[9]!.externalRefLineItemID))?.state, 'awaiting-correction');
+    assert.equal(listing.items.length, 2);
+    assert.equal(listing.totals.givenUp, 1);
+    const waiting = await client.listFailures('client-mixed-orders', { states: ['awaiting-correction'] });
+    assert.deepEqual(
+      waiting.items.map((failed) => failed.externalRefLineItemID),
+      [items[9]!.externalRefLineItemID],
+    );
+    await client.skipItems('client-mixed-orders', [String(items[9]!.externalRefLineItemID)], 'no budget');
+    assert.equal((await client.waitForCompletion('client-mixed-orders')).counts.givenUp, 2);
+  });
+
   it('pauses, resumes, approves, updates metadata, sets thresholds, and cancels', async () => {
     const items = Array.from({ length: 4 }, () => lineItem('ok'));
     await client.startCampaign({
