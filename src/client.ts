@@ -271,6 +271,11 @@ export interface ListFailuresOptions {
 
 export interface FailuresListing {
   campaignId: string;
+  /**
+   * The campaign has ended: items come from its report (given-up only, reward fields but no
+   * recipient details), and it takes no more corrections.
+   */
+  closed: boolean;
   items: FailedItem[];
   nextCursor?: string;
   totals: { awaitingCorrection: number; awaitingFunds: number; givenUp: number };
@@ -674,6 +679,7 @@ export class CampaignClient {
     }
     return {
       campaignId,
+      closed: false,
       items,
       ...(nextCursor ? { nextCursor } : {}),
       totals: {
@@ -701,6 +707,7 @@ export class CampaignClient {
     const slice = wanted.slice(start, start + limit);
     return {
       campaignId,
+      closed: true,
       items: slice.map((row) => ({
         externalRefLineItemID: row.externalRefLineItemID,
         chunk: -1,

@@ -464,6 +464,7 @@ async function allFailures(
   const items: FailedItem[] = [];
   let cursor: string | undefined;
   let totals;
+  let closed = false;
   do {
     const page = await client.listFailures(campaignId, {
       ...(options.failureClass ? { failureClass: options.failureClass } : {}),
@@ -472,10 +473,11 @@ async function allFailures(
       ...(cursor ? { cursor } : {}),
     });
     totals = page.totals;
+    closed = page.closed;
     items.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor && (options.limit === undefined || items.length < options.limit));
-  return { items: options.limit === undefined ? items : items.slice(0, options.limit), totals };
+  return { items: options.limit === undefined ? items : items.slice(0, options.limit), totals, closed };
 }
 
 export function failuresCsv(items: FailedItem[]): string {
@@ -502,11 +504,15 @@ async function runFailures(args: string[], io: CliIo): Promise<number> {
       throw usageError(`--state must be one of ${itemStates.join(', ')}, got "${state}"`);
   const limit = numberOption(values.limit, 'limit');
   return withClient(io, async (client) => {
-    const { items, totals } = await allFailures(client, campaignId, {
+    const { items, totals, closed } = await allFailures(client, campaignId, {
       ...(values.class ? { failureClass: values.class as FailureClassName } : {}),
       ...(values.state ? { states: values.state as FailedItem['state'][] } : {}),
       ...(limit !== undefined ? { limit } : {}),
     });
+    if (closed)
+      io.stderr.write(
+        `Campaign ${campaignId} has ended: these are its given-up items from the report (no recipient details), and it takes no corrections. Start a new campaign for them.\n`,
+      );
     if (values.csv !== undefined) {
       const csv = failuresCsv(items);
       if (values.csv === '-') io.stdout.write(csv);
@@ -519,7 +525,7 @@ async function runFailures(args: string[], io: CliIo): Promise<number> {
       return EXIT.ok;
     }
     if (values.json) {
-      printJson(io, { ok: true, campaignId, totals, items });
+      printJson(io, { ok: true, campaignId, closed, totals, items });
       return EXIT.ok;
     }
     io.stdout.write(

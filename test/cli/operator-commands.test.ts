@@ -305,7 +305,12 @@ describe('tango-campaigns operator commands', () => {
     assert.equal((await run(['report', id, '--csv', '--json'])).code, 2);
 
     // Given-up items of a finished campaign are still listed; a closed campaign refuses operator input.
-    const closedFailures = await json<{ items: { externalRefLineItemID: string }[] }>(['failures', id]);
+    const closedFailures = await json<{ closed: boolean; items: { externalRefLineItemID: string }[] }>([
+      'failures',
+      id,
+    ]);
+    assert.equal(closedFailures.closed, true);
+    assert.match((await ok(['failures', id])).stderr, /has ended: .*takes no corrections/);
     assert.deepEqual(
       closedFailures.items.map((item) => item.externalRefLineItemID),
       ['w-high-2'],
