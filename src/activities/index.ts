@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps.ts';
 import { createOperatorActivities } from './operator.ts';
 import { createOrderActivities } from './orders.ts';
 import { createReportActivities } from './report.ts';
+import { createSourceActivities } from './sources.ts';
 import { createStagingActivities } from './staging.ts';
 
 export function createActivities(deps: ActivityDeps) {
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAccountActivities(deps),
     ...createOperatorActivities(deps.store),
     ...createReportActivities(deps.store),
+    ...createSourceActivities(deps.store),
   };
 }
 

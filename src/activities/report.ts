@@ -8,38 +8,14 @@ import { readJsonLines } from '../store/json.ts';
 import { reportCsvKey, reportJsonKey } from '../store/keys.ts';
 import type { CampaignStore } from '../store/store.ts';
 import { type ItemCounts, emptyCounts } from '../workflows/types.ts';
-
-export type TerminalState = 'delivered' | 'given-up' | 'cancelled';
-
-export interface ReportRow {
-  externalRefLineItemID: string;
-  state: TerminalState;
-  reason: string;
-  failureClass: string;
-  errorCodes: string;
-  rounds: number;
-  externalRefID: string;
-  utid: string;
-  amount: number;
-  deliveryMethod: string;
-  autoFixes: string;
-  corrected: boolean;
-}
-
-export const REPORT_COLUMNS: readonly (keyof ReportRow)[] = [
-  'externalRefLineItemID',
-  'state',
-  'reason',
-  'failureClass',
-  'errorCodes',
-  'rounds',
-  'externalRefID',
-  'utid',
-  'amount',
-  'deliveryMethod',
-  'autoFixes',
-  'corrected',
-];
+import {
+  type ReportRow,
+  type ReportSummary,
+  type TerminalState,
+  reportCsvChunks,
+  reportJsonChunks,
+  reportRow,
+} from '../campaign/report.ts';
 
 export interface ReportInput {
   campaignId: string;
@@ -58,52 +34,51 @@ export interface ReportResult {
   counts: ItemCounts;
 }
 
-/** Maps a book entry to its terminal row; an order that ended early leaves no item unreported. */
-export function toReportRow(entry: BookEntry, notSentReason: string): ReportRow {
-  let state: TerminalState;
-  let reason = entry.reason ?? '';
+/** Maps a book entry to its terminal state; an order that ended early leaves no item unreported. */
+export function terminalStateOf(entry: BookEntry, notSentReason: string): TerminalState {
+  const lastErrors = entry.errors ?? [];
   switch (entry.state) {
     case 'delivered':
-      state = 'delivered';
-      break;
-    case 'given-up':
-      state = 'given-up';
-      break;
+      return { state: 'delivered', ...(entry.tangoStatus ? { tangoStatus: entry.tangoStatus } : {}) };
     case 'cancelled':
-      state = 'cancelled';
-      break;
+      return { state: 'cancelled', reason: entry.reason ?? notSentReason };
+    case 'given-up':
+      return {
+        state: 'given-up',
+        reason: entry.reason ?? 'given up',
+        ...(entry.failureClass ? { failureClass: entry.failureClass } : {}),
+        lastErrors,
+      };
     case 'queued':
-      state = entry.rounds.length === 0 ? 'cancelled' : 'given-up';
-      reason = reason || notSentReason;
-      break;
+      return entry.rounds.length === 0
+        ? { state: 'cancelled', reason: entry.reason ?? notSentReason }
+        : { state: 'given-up', reason: entry.reason ?? notSentReason, lastErrors };
     case 'submitted':
       // Sent, but the order ended before Tango accounted for it: never resent, flagged for a person.
-      state = 'given-up';
-      reason = `fate unknown: sent in ${entry.externalRefID ?? '?'} but not settled; check Tango before resending`;
-      break;
+      return {
+        state: 'given-up',
+        reason: `fate unknown: sent in ${entry.externalRefID ?? '?'} but not settled; check Tango before resending`,
+        lastErrors,
+      };
     default:
-      state = 'given-up';
-      reason = `${reason || notSentReason}${entry.errors ? `; last errors: ${describeErrors(entry.errors)}` : ''}`;
+      return {
+        state: 'given-up',
+        reason: `${entry.reason ?? notSentReason}${lastErrors.length ? `; last errors: ${describeErrors(lastErrors)}` : ''}`,
+        ...(entry.failureClass ? { failureClass: entry.failureClass } : {}),
+        lastErrors,
+      };
   }
-  return {
-    externalRefLineItemID: entry.id,
-    state,
-    reason,
-    failureClass: entry.failureClass ?? '',
-    errorCodes: (entry.errors ?? []).map((error) => error.code ?? error.value ?? '').join(' '),
-    rounds: entry.rounds.length,
-    externalRefID: entry.externalRefID ?? '',
-    utid: entry.item.utid,
-    amount: entry.item.amount,
-    deliveryMethod: entry.item.deliveryMethod,
-    autoFixes: (entry.fixes ?? []).join(' '),
-    corrected: entry.corrected ?? false,
-  };
 }
 
-function csvField(value: string | number | boolean): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+export function toReportRow(entry: BookEntry, notSentReason: string): ReportRow {
+  return reportRow({
+    item: entry.item,
+    terminal: terminalStateOf(entry, notSentReason),
+    rounds: entry.rounds.length,
+    ...(entry.externalRefID ? { externalRefID: entry.externalRefID } : {}),
+    ...(entry.fixes ? { fixes: entry.fixes } : {}),
+    corrected: entry.corrected ?? false,
+  });
 }
 
 async function latestBookKey(store: CampaignStore, campaignId: string, chunk: number): Promise<string> {
@@ -113,7 +88,7 @@ async function latestBookKey(store: CampaignStore, campaignId: string, chunk: nu
 }
 
 export function createReportActivities(store: CampaignStore) {
-  async function* rows(input: ReportInput, counts: ItemCounts): AsyncIterable<ReportRow> {
+  async function* rows(input: ReportInput): AsyncIterable<ReportRow> {
     for (let chunk = 0; chunk < input.chunks; chunk += 1) {
       const started = chunk < input.startedChunks;
       const finalKey = orderFinalBookKey(input.campaignId, chunk);
@@ -122,14 +97,8 @@ export function createReportActivities(store: CampaignStore) {
         : (await store.exists(finalKey))
           ? finalKey
           : await latestBookKey(store, input.campaignId, chunk);
-      for await (const entry of readJsonLines(store, key)) {
-        const row = toReportRow(entry as BookEntry, input.notSentReason);
-        counts.total += 1;
-        if (row.state === 'delivered') counts.delivered += 1;
-        else if (row.state === 'cancelled') counts.cancelled += 1;
-        else counts.givenUp += 1;
-        yield row;
-      }
+      for await (const entry of readJsonLines(store, key))
+        yield toReportRow(entry as BookEntry, input.notSentReason);
       if (chunk % 100 === 99) Context.current().heartbeat(chunk);
     }
   }
@@ -137,32 +106,25 @@ export function createReportActivities(store: CampaignStore) {
   async function writeCampaignReport(input: ReportInput): Promise<ReportResult> {
     const csvKey = reportCsvKey(input.campaignId);
     const jsonKey = reportJsonKey(input.campaignId);
-    const csvCounts = emptyCounts();
-    await store.put(
-      csvKey,
-      (async function* () {
-        yield REPORT_COLUMNS.join(',') + '\n';
-        for await (const row of rows(input, csvCounts)) {
-          yield REPORT_COLUMNS.map((column) => csvField(row[column])).join(',') + '\n';
-        }
-      })(),
-    );
-    const jsonCounts = emptyCounts();
+    await store.put(csvKey, reportCsvChunks(rows(input)));
+    let summary: ReportSummary | undefined;
+    const meta = {
+      campaignId: input.campaignId,
+      generatedAt: new Date().toISOString(),
+      ...(input.approvedBy ? { approvedBy: input.approvedBy } : {}),
+    };
     await store.put(
       jsonKey,
-      (async function* () {
-        yield `{"campaignId":${JSON.stringify(input.campaignId)},"generatedAt":${JSON.stringify(new Date().toISOString())}`;
-        if (input.approvedBy) yield `,"approvedBy":${JSON.stringify(input.approvedBy)}`;
-        yield ',"items":[\n';
-        let first = true;
-        for await (const row of rows(input, jsonCounts)) {
-          yield (first ? '' : ',\n') + JSON.stringify(row);
-          first = false;
-        }
-        yield '\n]}\n';
-      })(),
+      reportJsonChunks(meta, rows(input), (result) => {
+        summary = result;
+      }),
     );
-    return { csvKey, jsonKey, rows: csvCounts.total, counts: csvCounts };
+    const counts = emptyCounts();
+    counts.total = summary?.total ?? 0;
+    counts.delivered = summary?.delivered ?? 0;
+    counts.givenUp = summary?.givenUp ?? 0;
+    counts.cancelled = summary?.cancelled ?? 0;
+    return { csvKey, jsonKey, rows: counts.total, counts };
   }
 
   return { writeCampaignReport };

@@ -108,10 +108,19 @@ function failItem(
     case 'needs-funds':
       entry.state = 'awaiting-funds';
       break;
-    case 'permanent':
-      entry.state = 'given-up';
-      entry.reason = `permanent failure: ${describeErrors(errors)}`;
+    case 'permanent': {
+      // A reward that is discontinued may still have a replacement the campaign named in advance.
+      const fixed = autoFix?.(entry);
+      if (fixed?.fixes.some((fix) => fix.startsWith('utid-fallback'))) {
+        entry.item = fixed.item;
+        entry.fixes = [...(entry.fixes ?? []), ...fixed.fixes];
+        entry.state = 'queued';
+      } else {
+        entry.state = 'given-up';
+        entry.reason = `permanent failure: ${describeErrors(errors)}`;
+      }
       break;
+    }
     case 'needs-correction': {
       const fixed = autoFix?.(entry);
       if (fixed) {

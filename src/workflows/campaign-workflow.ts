@@ -239,7 +239,11 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     if (paused) return;
     paused = true;
     changed += 1;
-    setStatus('paused', request?.reason ?? 'paused by operator');
+    // Paused while staging or waiting for approval or funds: it goes back to that wait on resume and
+    // holds its first order until then.
+    if (status !== 'staging' && status !== 'awaiting-approval' && status !== 'awaiting-funds') {
+      setStatus('paused', request?.reason ?? 'paused by operator');
+    }
   });
   setHandler(resumeSignal, () => {
     paused = false;
@@ -347,6 +351,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       validator: ({ approver }) => {
         if (status !== 'awaiting-approval')
           throw new Error(`the campaign is ${status}, not awaiting approval`);
+        if (approvedBy !== undefined || rejectedBy !== undefined)
+          throw new Error('the campaign has already been approved or rejected');
         if (!approver?.trim()) throw new Error('approve: name the approver');
       },
     },
@@ -363,6 +369,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       validator: ({ approver, reason }) => {
         if (status !== 'awaiting-approval')
           throw new Error(`the campaign is ${status}, not awaiting approval`);
+        if (approvedBy !== undefined || rejectedBy !== undefined)
+          throw new Error('the campaign has already been approved or rejected');
         if (!approver?.trim() || !reason?.trim()) throw new Error('reject: name the approver and the reason');
       },
     },
@@ -452,7 +460,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       }
 
       if (options.preflightBalanceCheck) await awaitBalance(staged.totalAmount);
-      setStatus(paused ? 'paused' : 'running');
+      setStatus(paused ? 'paused' : 'running', paused ? 'paused by operator' : undefined);
     }
 
     // Sliding window of order workflows.

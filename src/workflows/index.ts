@@ -1,3 +1,4 @@
 // The workflows the worker registers, by name.
 export { campaignWorkflow } from './campaign-workflow.ts';
 export { orderWorkflow } from './order-workflow.ts';
+export { scheduledCampaignWorkflow } from './scheduled-campaign-workflow.ts';

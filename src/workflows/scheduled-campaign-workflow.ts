@@ -1,0 +1,106 @@
+// scheduledCampaignWorkflow: what a Temporal Schedule starts for a recurring campaign. The campaign
+// id comes from the schedule id and the slot's scheduled time, so a retry, a catch-up or a re-run of
+// the same slot finds the campaign already there and sends nothing twice.
+import {
+  ApplicationFailure,
+  WorkflowIdReusePolicy,
+  executeChild,
+  log,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+  defineSearchAttributeKey,
+} from '@temporalio/common';
+import type { createActivities } from '../activities/index.ts';
+import { campaignWorkflowId } from '../definitions.ts';
+import { campaignWorkflow } from './campaign-workflow.ts';
+import type { CampaignOptionsInput, CampaignResult } from './types.ts';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const { loadCampaignSource } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  retry: {
+    initialInterval: '5s',
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: ['InvalidCampaignInput'],
+  },
+});
+
+/** Set by the Temporal server on every workflow a Schedule starts: the slot's nominal time. */
+const scheduledStartTime = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
+
+export interface ScheduledCampaignInput {
+  /** The schedule's id; the campaign id is `<scheduleId>-<slot time>`. */
+  scheduleId: string;
+  source: { location: string; format?: 'csv' | 'json' };
+  campaign: {
+    customerIdentifier: string;
+    accountIdentifier: string;
+    campaign?: string;
+    purchaseOrderNumber?: string;
+    notes?: string;
+    sender?: { firstName?: string; lastName?: string; email?: string };
+    options?: CampaignOptionsInput;
+  };
+  /** For a run started by hand: the slot it stands for (ISO time). Ignored when a Schedule started it. */
+  slot?: string;
+  useSearchAttributes?: boolean;
+}
+
+export type ScheduledCampaignResult =
+  | { campaignId: string; outcome: 'ran'; result: CampaignResult }
+  | { campaignId: string; outcome: 'already-ran' };
+
+/** `<scheduleId>-YYYYMMDDTHHMMZ`: the slot to the minute, UTC. */
+export function scheduledCampaignId(scheduleId: string, slot: Date): string {
+  const stamp = slot.toISOString().replace(/[-:]/g, '').slice(0, 13);
+  return `${scheduleId.slice(0, 60)}-${stamp}Z`;
+}
+
+export async function scheduledCampaignWorkflow(
+  input: ScheduledCampaignInput,
+): Promise<ScheduledCampaignResult> {
+  const info = workflowInfo();
+  const scheduled = info.typedSearchAttributes.get(scheduledStartTime) as Date | undefined;
+  const slot = scheduled ?? (input.slot ? new Date(input.slot) : undefined);
+  if (!slot || Number.isNaN(slot.getTime())) {
+    throw ApplicationFailure.create({
+      type: 'MissingScheduleSlot',
+      message: 'started outside a Schedule without `slot`: pass the ISO time of the slot this run stands for',
+      nonRetryable: true,
+    });
+  }
+  const campaignId = scheduledCampaignId(input.scheduleId, slot);
+  const items = await loadCampaignSource.executeWithOptions({ summary: `load ${input.source.location}` }, [
+    { campaignId, source: input.source },
+  ]);
+  try {
+    const result = await executeChild(campaignWorkflow, {
+      workflowId: campaignWorkflowId(campaignId),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: `Scheduled campaign ${campaignId}: ${items.items} items`,
+      args: [
+        {
+          campaignId,
+          ...input.campaign,
+          items: { storeKey: items.storeKey },
+          ...(input.useSearchAttributes === false ? { useSearchAttributes: false } : {}),
+        },
+      ],
+    });
+    return { campaignId, outcome: 'ran', result };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      log.info('this slot already ran its campaign; nothing sent', { campaignId });
+      return { campaignId, outcome: 'already-ran' };
+    }
+    throw error;
+  }
+}
