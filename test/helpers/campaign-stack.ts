@@ -44,10 +44,13 @@ export interface CampaignStack {
 }
 
 export async function startCampaignStack(
-  options: { simulator?: SimulatorOptionsPatch; taskQueue?: string } = {},
+  options: { simulator?: SimulatorOptionsPatch; taskQueue?: string; serverArgs?: string[] } = {},
 ): Promise<CampaignStack> {
-  const simulator = await startSimulator({ processingDelayMs: 20, ...(options.simulator ?? {}) } as never);
-  const env = await createLocalEnv({ searchAttributes: allSearchAttributes });
+  const simulator = await startSimulator({ processingDelayMs: 20, ...options.simulator });
+  const env = await createLocalEnv({
+    searchAttributes: allSearchAttributes,
+    extraArgs: options.serverArgs ?? [],
+  });
   const storeDir = mkdtempSync(path.join(tmpdir(), 'tango-campaigns-store-'));
   const store = new FileSystemStore(storeDir);
   const tango = new TangoClient(
@@ -87,9 +90,19 @@ export async function startCampaignStack(
 }
 
 let sequence = 0;
+
+/** Events and bytes of one workflow's history, as the server counts them. */
+export async function historySize(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+): Promise<{ events: number; bytes: number }> {
+  const description = await env.client.workflow.getHandle(workflowId).describe();
+  return { events: description.historyLength, bytes: description.historySize ?? 0 };
+}
+
 /** A line item for the simulator's catalog; `kind` aims it at one failure rule. */
 export function lineItem(
-  kind: 'ok' | 'transient' | 'blocked' | 'amount-too-high' | 'wrong-method',
+  kind: 'ok' | 'transient' | 'blocked' | 'amount-too-high' | 'wrong-method' | 'discontinued',
   index = sequence++,
 ): Record<string, unknown> {
   const id = `item-${kind}-${index}`;
@@ -98,7 +111,7 @@ export function lineItem(
   return {
     externalRefLineItemID: id,
     recipient: { firstName: 'Test', lastName: `Recipient ${index}`, email: `${id}@${domain}` },
-    utid: kind === 'wrong-method' ? 'U000002' : 'U000001',
+    utid: kind === 'wrong-method' ? 'U000002' : kind === 'discontinued' ? 'U000004' : 'U000001',
     amount: kind === 'amount-too-high' ? 600 : 25,
     deliveryMethod: 'EMAIL',
   };
