@@ -77,7 +77,10 @@ try {
   for await (const execution of client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}'` })) {
     const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
     // protobufjs' toJSON is the proto3 JSON that Worker.runReplayHistory reads back.
-    writeFileSync(path.join(outDir, `${execution.workflowId}.json`), JSON.stringify(history.toJSON()));
+    writeFileSync(
+      path.join(outDir, `${execution.workflowId}.json`),
+      JSON.stringify(proto.temporal.api.history.v1.History.fromObject(history).toJSON()),
+    );
     saved += 1;
   }
   console.log(`saved ${saved} histories to ${outDir}`);
