@@ -3,6 +3,7 @@
 // change of workflow code:  node --import tsx scripts/record-histories.ts
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import proto from '@temporalio/proto';
 import {
   campaignWorkflowId,
   progressQuery,
