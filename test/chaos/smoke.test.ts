@@ -1,0 +1,43 @@
+// The CI version of the fault-injection suite (`npm run chaos -- --quick` for these three): a real
+// worker process SIGKILLed mid-campaign, a storm of Tango 5xx, and every webhook lost. Each runs a
+// real campaign on the dev server and must end with nobody paid twice and every item accounted for.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { scenarios, type ScenarioResult } from '../../chaos/scenarios.ts';
+
+function scenario(name: string) {
+  const found = scenarios.find((candidate) => candidate.name === name);
+  assert.ok(found, `no chaos scenario named ${name}`);
+  return found;
+}
+
+function assertHeld(result: ScenarioResult): void {
+  const broken = result.invariants.filter((invariant) => !invariant.ok);
+  assert.deepEqual(
+    broken.map((invariant) => `${invariant.name}: ${invariant.detail}`),
+    [],
+    `${result.name}: invariants broken`,
+  );
+  assert.ok(result.ok);
+}
+
+describe('chaos smoke (small sizes)', { timeout: 240_000 }, () => {
+  it('a worker SIGKILLed mid-campaign and restarted: nothing lost, nothing paid twice', async () => {
+    const result = await scenario('worker-kill').run('quick', () => {});
+    assertHeld(result);
+    assert.ok((result.faultsInjected['worker SIGKILLs'] ?? 0) >= 1);
+    assert.ok((result.campaign?.delivered ?? 0) > 0);
+  });
+
+  it('20% Tango 5xx: every item accounted for, nobody paid twice', async () => {
+    const result = await scenario('tango-5xx').run('quick', () => {});
+    assertHeld(result);
+    assert.ok((result.faultsInjected['5xx answers'] ?? 0) > 0, 'the storm injected no 5xx');
+  });
+
+  it('every webhook lost: polling completes the campaign', async () => {
+    const result = await scenario('webhooks-lost').run('quick', () => {});
+    assertHeld(result);
+    assert.ok((result.faultsInjected['webhooks dropped'] ?? 0) > 0);
+  });
+});
