@@ -8,7 +8,6 @@ import {
   type BookEntry,
   type ItemError,
   type RoundObservation,
-  addFailures,
   applyCorrections,
   applySkips,
   countBook,
@@ -49,6 +48,8 @@ export interface SubmitResult {
   requestRejected?: { status: number; i18nKey?: string; message: string };
   bookKey: string;
   counts: ItemCounts;
+  /** Failures Tango reported for this round at submit time (a refused request). */
+  failuresThisRound?: Record<FailureClassName, number>;
 }
 
 export interface OrderStatusResult {
@@ -203,7 +204,8 @@ export function createOrderActivities(deps: ActivityDeps) {
           duplicates: 0,
           requestRejected: { status: error.status, i18nKey: error.i18nKey, message: error.message },
           bookKey: nextKey,
-          counts: addFailures(countBook(entries), seen),
+          counts: countBook(entries),
+          failuresThisRound: seen,
         };
       }
       if (!(error instanceof TangoHttpError && (error.status === 400 || error.status === 422))) {

@@ -337,9 +337,3 @@ export function countBook(entries: readonly BookEntry[], previous?: ItemCounts):
   counts.awaitingFundsAmount = Math.round(counts.awaitingFundsAmount * 100) / 100;
   return counts;
 }
-
-export function addFailures(counts: ItemCounts, seen: Record<FailureClassName, number>): ItemCounts {
-  const failures = { ...counts.failures };
-  for (const key of Object.keys(seen) as FailureClassName[]) failures[key] += seen[key];
-  return { ...counts, failures };
-}

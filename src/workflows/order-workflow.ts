@@ -155,11 +155,16 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
   });
   setHandler(orderProgressQuery, () => progress());
 
+  let lastReported = '';
   const report = async (done = false) => {
-    setCurrentDetails(orderDetails(progress(done)));
-    if (!input.parentWorkflowId) return;
+    const current = progress(done);
+    setCurrentDetails(orderDetails(current));
+    // Unchanged progress is not worth a signal (and two history events in each workflow).
+    const serialized = JSON.stringify(current);
+    if (!input.parentWorkflowId || serialized === lastReported) return;
+    lastReported = serialized;
     try {
-      await getExternalWorkflowHandle(input.parentWorkflowId).signal(orderProgressSignal, progress(done));
+      await getExternalWorkflowHandle(input.parentWorkflowId).signal(orderProgressSignal, current);
     } catch (error) {
       // The campaign may have ended (cancelled, terminated); the order still finishes its own work.
       log.warn('could not report progress to the campaign', { error: String(error) });
@@ -171,7 +176,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
       { campaignId, chunk, step: state.step, action },
     ]);
     state.step += 1;
-    state.counts = { ...result.counts, failures: state.counts.failures };
+    absorb(result.counts);
   };
 
   if (!input.resume) {
@@ -261,7 +266,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
       throw error;
     }
     state.step += 1;
-    state.counts = submit.counts;
+    absorb(submit.counts, submit.failuresThisRound);
     if (submit.requestRejected) {
       // Tango refused the whole request; the book already holds what it said per item.
       state.round += 1;
@@ -280,11 +285,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
       [{ campaignId, chunk, round, step: state.step, externalRefID: refId }],
     );
     state.step += 1;
-    const failures = { ...state.counts.failures };
-    for (const [key, value] of Object.entries(settled.failuresThisRound)) {
-      failures[key as keyof typeof failures] += value;
-    }
-    state.counts = { ...settled.counts, failures };
+    absorb(settled.counts, settled.failuresThisRound);
     state.round += 1;
     noteNewWaiting();
     if (overdue) {
@@ -331,9 +332,14 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     state.waitDeadline = deadline;
     const checkEvery = durationMs(options.fundsCheckInterval);
     const fundsWaiting = state.counts.awaitingFunds > 0;
+    // A fundsAdded signal means something only to an order with items waiting for funds.
+    if (!fundsWaiting) state.fundsSignalled = false;
     const timeout = Math.max(0, Math.min(deadline - Date.now(), fundsWaiting ? checkEvery : Infinity));
     const woke = await condition(
-      () => state.pendingInput.length > 0 || state.fundsSignalled || state.cancelReason !== undefined,
+      () =>
+        state.pendingInput.length > 0 ||
+        (fundsWaiting && state.fundsSignalled) ||
+        state.cancelReason !== undefined,
       timeout,
       {
         summary: fundsWaiting ? 'await corrections, funds or a balance check' : 'await operator corrections',
@@ -391,6 +397,15 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
       );
       if (balance.currentBalance > 0) return;
     }
+  }
+
+  /** New counts from the book; failures accumulate across steps (the book holds only the latest). */
+  function absorb(counts: ItemCounts, failuresThisStep?: ItemCounts['failures']) {
+    const failures = { ...state.counts.failures };
+    for (const [key, value] of Object.entries(failuresThisStep ?? {})) {
+      failures[key as keyof typeof failures] += value;
+    }
+    state.counts = { ...counts, failures };
   }
 
   function noteNewWaiting() {
