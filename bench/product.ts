@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { type Client } from '@temporalio/client';
+import { type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Timestamp } from '@temporalio/common';
 import { CampaignClient } from '../src/client.ts';
 import { campaignRef, orderExternalRefId } from '../src/campaign/ids.ts';
@@ -78,6 +78,8 @@ export interface ProductOutcome {
   /** Simulator publish -> the order's next workflow task started (its code runs again). */
   webhookToWake: LatencySummary;
   tangoRequests: { total: number; byRoute: Record<string, number> };
+  /** Summed over the order workflows: where their time went (a profile from history). */
+  orderSteps: Record<string, StepTiming>;
   webhooks: { published: number; signalled: number; duplicates: number };
 }
 
@@ -149,11 +151,66 @@ async function pooled<T>(items: T[], limit: number, work: (item: T) => Promise<v
   );
 }
 
+/** Where an order's time goes, from its history: per activity type, and workflow tasks. */
+export interface StepTiming {
+  count: number;
+  /** Scheduled -> started: waiting in the task queue for a worker slot. */
+  queuedMs: number;
+  /** Started -> completed: the activity (or workflow task) itself running. */
+  runningMs: number;
+}
+
 interface WorkflowHistoryFigures {
   runs: number;
   events: number;
   bytes: number;
   signalToWake: { signal: number[]; wake: number[] };
+  steps: Record<string, StepTiming>;
+}
+
+function addStep(steps: Record<string, StepTiming>, name: string, queuedMs: number, runningMs: number): void {
+  const step = (steps[name] ??= { count: 0, queuedMs: 0, runningMs: 0 });
+  step.count += 1;
+  step.queuedMs += queuedMs;
+  step.runningMs += runningMs;
+}
+
+/** Activity and workflow-task timings of one history. */
+function stepTimings(
+  events: NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>,
+  steps: Record<string, StepTiming>,
+): void {
+  const byId = new Map(events.map((event) => [String(event.eventId), event]));
+  for (const event of events) {
+    const completedActivity = event.activityTaskCompletedEventAttributes;
+    if (completedActivity) {
+      const scheduled = byId.get(String(completedActivity.scheduledEventId));
+      const started = byId.get(String(completedActivity.startedEventId));
+      const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? 'activity';
+      addStep(
+        steps,
+        `activity ${name}`,
+        tsToMs(started?.eventTime) - tsToMs(scheduled?.eventTime),
+        tsToMs(event.eventTime) - tsToMs(started?.eventTime),
+      );
+    }
+    const completedTask = event.workflowTaskCompletedEventAttributes;
+    if (completedTask) {
+      const scheduled = byId.get(String(completedTask.scheduledEventId));
+      const started = byId.get(String(completedTask.startedEventId));
+      addStep(
+        steps,
+        'workflow task',
+        tsToMs(started?.eventTime) - tsToMs(scheduled?.eventTime),
+        tsToMs(event.eventTime) - tsToMs(started?.eventTime),
+      );
+    }
+    const timer = event.timerFiredEventAttributes;
+    if (timer) {
+      const started = byId.get(String(timer.startedEventId));
+      addStep(steps, 'timer', 0, tsToMs(event.eventTime) - tsToMs(started?.eventTime));
+    }
+  }
 }
 
 /** Events and bytes of every run of one workflow (following continue-as-new back), and its wake-ups. */
@@ -163,6 +220,7 @@ async function workflowFigures(client: Client, workflowId: string): Promise<Work
     events: 0,
     bytes: 0,
     signalToWake: { signal: [], wake: [] },
+    steps: {},
   };
   let runId: string | undefined;
   for (;;) {
@@ -172,6 +230,7 @@ async function workflowFigures(client: Client, workflowId: string): Promise<Work
     figures.events += description.historyLength;
     figures.bytes += description.historySize ?? 0;
     const events = (await handle.fetchHistory()).events ?? [];
+    stepTimings(events, figures.steps);
     events.forEach((event, index) => {
       const signalled = event.workflowExecutionSignaledEventAttributes;
       if (signalled?.signalName !== 'orderStatus') return;
@@ -278,6 +337,7 @@ export async function runProduct(
     };
     const signal: number[] = [];
     const wake: number[] = [];
+    const orderSteps: Record<string, StepTiming> = {};
     const chunks = Array.from({ length: result.orders }, (_, chunk) => chunk);
     await pooled(chunks, 8, async (chunk) => {
       const order = await workflowFigures(env.client, orderWorkflowId(orderExternalRefId(ref, chunk, 0)));
@@ -288,6 +348,12 @@ export async function runProduct(
       history.orderBytes += order.bytes;
       signal.push(...order.signalToWake.signal);
       wake.push(...order.signalToWake.wake);
+      for (const [name, step] of Object.entries(order.steps)) {
+        const into = (orderSteps[name] ??= { count: 0, queuedMs: 0, runningMs: 0 });
+        into.count += step.count;
+        into.queuedMs += step.queuedMs;
+        into.runningMs += step.runningMs;
+      }
     });
 
     const stats = simulator.stats();
@@ -318,6 +384,7 @@ export async function runProduct(
         total: Object.values(byRoute).reduce((sum, value) => sum + value, 0),
         byRoute,
       },
+      orderSteps,
       webhooks: {
         published: stats.webhooks.eventsPublished,
         signalled: receiverStats.signalled,

@@ -123,6 +123,7 @@ export function consoleReport(results: BenchResults): string {
     '',
     chunkTable(results.chunkComparison),
     '',
+    ...(results.sizes.at(-1) ? [stepsTable(results.sizes.at(-1)!), ''] : []),
     targetsTable(results),
   ].join('\n');
 }
@@ -148,8 +149,39 @@ export function markdownSection(results: BenchResults, jsonPath: string): string
     '',
     chunkTable(results.chunkComparison),
     '',
+    ...(results.sizes.at(-1)
+      ? [
+          `### Where an order's time goes (${fmtInt(results.sizes.at(-1)!.items)} items, from the order histories)`,
+          '',
+          stepsTable(results.sizes.at(-1)!),
+          '',
+        ]
+      : []),
     '### Targets',
     '',
     targetsTable(results),
   ].join('\n');
+}
+
+/** Where the order workflows' time went at one size (from their histories). */
+export function stepsTable(result: SizeResult): string {
+  const lines = [
+    row(['step (order workflows)', 'count', 'avg queued', 'avg running', 'total queued + running']),
+    row(Array.from({ length: 5 }, () => '---')),
+  ];
+  const steps = Object.entries(result.product.orderSteps).sort(
+    ([, a], [, b]) => b.queuedMs + b.runningMs - (a.queuedMs + a.runningMs),
+  );
+  for (const [name, step] of steps) {
+    lines.push(
+      row([
+        name,
+        fmtInt(step.count),
+        `${(step.queuedMs / step.count).toFixed(1)} ms`,
+        `${(step.runningMs / step.count).toFixed(1)} ms`,
+        fmtSec(step.queuedMs + step.runningMs),
+      ]),
+    );
+  }
+  return lines.join('\n');
 }

@@ -66,6 +66,12 @@ describe('npm run bench harness', () => {
     assert.equal(product.webhookToSignal.count, 5);
     assert.equal(product.webhookToWake.count, 5);
     assert.ok(product.webhookToWake.p50Ms! >= product.webhookToSignal.p50Ms! - 1);
+    // The profile from history: every order ran its two rounds' activities and one resubmit timer.
+    assert.equal(product.orderSteps['activity submitOrderRound']?.count, 6);
+    assert.equal(product.orderSteps['activity settleOrderRound']?.count, 6);
+    assert.equal(product.orderSteps['activity sealOrderBook']?.count, 3);
+    assert.equal(product.orderSteps['timer']?.count, 3);
+    assert.ok(product.orderSteps['workflow task']!.count > 3 * 6);
 
     assert.deepEqual(
       written.chunkComparison.map((entry) => [entry.chunkSize, entry.orders]),
