@@ -20,8 +20,13 @@ import {
 import { orderBookKey, orderFinalBookKey, roundOrderKey, roundRejectedKey } from '../campaign/book-keys.ts';
 import { failedItemsPageKey } from '../store/keys.ts';
 import { getJson, putJson, putJsonLines, readJsonLines } from '../store/json.ts';
-import { isFinalOrderStatus, type FailedLineItem, type LineItemDetail } from '../tango/schemas.ts';
-import { TangoHttpError } from '../tango/errors.ts';
+import {
+  isFinalOrderStatus,
+  normalizeStatus,
+  type FailedLineItem,
+  type LineItemDetail,
+} from '../tango/schemas.ts';
+import { TangoHttpError, TangoRequestValidationError, formatJsonPath } from '../tango/errors.ts';
 import type { FailureClassName, ItemCounts } from '../workflows/types.ts';
 import { failureTypes, tangoCall, toTemporalFailure } from './errors.ts';
 import type { ActivityDeps, OrderRef } from './deps.ts';
@@ -177,14 +182,11 @@ export function createOrderActivities(deps: ActivityDeps) {
     try {
       response = await tango.createAsyncOrder(request);
     } catch (error) {
-      if (
-        error instanceof TangoHttpError &&
-        (error.status === 400 || error.status === 422) &&
-        !(await orderExists(campaignId, externalRefID))
-      ) {
+      const refused = isRequestRefusal(error);
+      if (refused && !(await orderExists(campaignId, externalRefID))) {
         // Tango refused the whole request, so it holds none of these items: the ones its errors name
         // are rejected with those errors; the others go back to the queue unchanged.
-        const rejected = requestErrorsByItem(error, sent);
+        const rejected = requestErrorsByItem(refused, sent);
         await putJson(store, rejectedKey, Object.fromEntries(rejected));
         const observation: RoundObservation = {
           round,
@@ -197,20 +199,18 @@ export function createOrderActivities(deps: ActivityDeps) {
         const seen = settleRound(entries, observation, classify, autoFixerFor(definition));
         await writeBook(campaignId, chunk, step + 1, entries);
         return {
-          httpStatus: error.status,
+          httpStatus: refused.status,
           created: false,
           submitted: 0,
           rejected: rejected.size,
           duplicates: 0,
-          requestRejected: { status: error.status, i18nKey: error.i18nKey, message: error.message },
+          requestRejected: { status: refused.status, i18nKey: refused.i18nKey, message: refused.message },
           bookKey: nextKey,
           counts: countBook(entries),
           failuresThisRound: seen,
         };
       }
-      if (!(error instanceof TangoHttpError && (error.status === 400 || error.status === 422))) {
-        throw toTemporalFailure(error);
-      }
+      if (!refused) throw toTemporalFailure(error);
       // The order exists: carry on as with a repeated POST; settling accounts for every item.
       const existing = await tangoCall(() => tango.getAsyncOrder(ref, { maxResults: 1 }));
       response = {
@@ -291,6 +291,7 @@ export function createOrderActivities(deps: ActivityDeps) {
     let page = progress.page;
     let totalLineItems: number | undefined;
     let orderStatus: string | undefined;
+    let orderErrors: ItemError[] = [];
     if (page === 0 || progress.cursor) {
       for await (const result of tango.lineItemPages(ref, {
         failedOnly: true,
@@ -299,6 +300,10 @@ export function createOrderActivities(deps: ActivityDeps) {
       })) {
         totalLineItems = result.order.totalLineItems;
         orderStatus = result.order.orderStatus;
+        orderErrors = result.order.orderErrors.map((error) => ({
+          code: error.errorCode,
+          message: error.errorMessage,
+        }));
         await putJsonLines(store, failedItemsPageKey(campaignId, chunk, round, page), result.lineItems);
         page += 1;
         context.heartbeat({ cursor: result.nextCursor, page });
@@ -316,13 +321,23 @@ export function createOrderActivities(deps: ActivityDeps) {
       const order = await tangoCall(() => tango.getAsyncOrder(ref, { maxResults: 1 }));
       totalLineItems = order.totalLineItems;
       orderStatus = order.orderStatus;
+      orderErrors = order.orderErrors.map((error) => ({
+        code: error.errorCode,
+        message: error.errorMessage,
+      }));
     }
+    // A whole order that failed: its items may carry no errors of their own, only the order's.
+    const orderFailed = normalizeStatus(orderStatus) === 'FAILED';
+    const errorsOf = (item: LineItemDetail) => {
+      const own = detailErrors(item);
+      return own.length > 0 || !orderFailed ? own : orderErrors;
+    };
 
     const failed = new Map<string, ItemError[]>();
     for (let index = 0; index < page; index += 1) {
       for await (const row of readJsonLines(store, failedItemsPageKey(campaignId, chunk, round, index))) {
         const item = row as LineItemDetail;
-        failed.set(item.externalRefLineItemID, detailErrors(item));
+        failed.set(item.externalRefLineItemID, errorsOf(item));
       }
     }
     const rejectedKey = roundRejectedKey(campaignId, chunk, round);
@@ -338,7 +353,9 @@ export function createOrderActivities(deps: ActivityDeps) {
       rejected,
       failed,
     );
-    const restHeld = totalLineItems !== undefined && totalLineItems === unaccounted.length + failed.size;
+    // The count proves "held"; "held and not failed" means delivered only when the order itself did not fail.
+    const restHeld =
+      !orderFailed && totalLineItems !== undefined && totalLineItems === unaccounted.length + failed.size;
     const lookedUp = new Map<string, { status?: string; errors: ItemError[] } | null>();
     let lookups = 0;
     if (!restHeld && unaccounted.length > 0) {
@@ -349,7 +366,7 @@ export function createOrderActivities(deps: ActivityDeps) {
         const byId = new Map(found.map((item) => [item.externalRefLineItemID, item]));
         for (const id of batch) {
           const item = byId.get(id);
-          lookedUp.set(id, item ? { status: item.lineItemStatus, errors: detailErrors(item) } : null);
+          lookedUp.set(id, item ? { status: item.lineItemStatus, errors: errorsOf(item) } : null);
         }
         context.heartbeat({ cursor: undefined, page });
       }
@@ -435,28 +452,64 @@ function groupBy<T>(rows: T[], keyOf: (row: T) => string): Map<string, T[]> {
   return groups;
 }
 
+interface RequestRefusal {
+  status: number;
+  i18nKey?: string;
+  message: string;
+  /** Problems with their JSON path ("lineItems[3].recipient.email" or ["lineItems", 3, ...]). */
+  problems: { path: string; i18nKey?: string; message?: string }[];
+}
+
 /**
- * Maps a request-level 400/422 to the items its error paths name (`lineItems[3].recipient.email`).
- * When no error names an item, every item carries the request's error: a person must look.
+ * Tango refused the whole request (400/422), or our client refused to send it because it breaks a
+ * documented limit (e.g. a delivery date that has come too close since staging). Either way the order
+ * was not created by this attempt.
  */
-function requestErrorsByItem(error: TangoHttpError, sent: BookEntry[]): Map<string, ItemError[]> {
+function isRequestRefusal(error: unknown): RequestRefusal | undefined {
+  if (error instanceof TangoHttpError && (error.status === 400 || error.status === 422)) {
+    const body = typeof error.body === 'string' ? undefined : error.body;
+    return {
+      status: error.status,
+      i18nKey: error.i18nKey,
+      message: error.message,
+      problems: (body?.errors ?? []).map((detail) => ({
+        path: detail.path ?? '',
+        i18nKey: detail.i18nKey,
+        message: detail.message,
+      })),
+    };
+  }
+  if (error instanceof TangoRequestValidationError) {
+    return {
+      status: 0,
+      message: error.message,
+      problems: error.issues.map((issue) => ({ path: formatJsonPath(issue.path), message: issue.message })),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Maps a refused request to the items its problem paths name (`lineItems[3].recipient.email`).
+ * When no problem names an item, every item carries the request's error: a person must look.
+ */
+function requestErrorsByItem(refusal: RequestRefusal, sent: BookEntry[]): Map<string, ItemError[]> {
   const byItem = new Map<string, ItemError[]>();
-  const body = typeof error.body === 'string' ? undefined : error.body;
-  for (const detail of body?.errors ?? []) {
-    const match = /lineItems\[(\d+)\]\.?(.*)$/.exec(detail.path ?? '');
+  for (const problem of refusal.problems) {
+    const match = /lineItems\[(\d+)\]\.?(.*)$/.exec(problem.path);
     const entry = match ? sent[Number(match[1])] : undefined;
     if (!entry) continue;
     const errors = byItem.get(entry.id) ?? [];
     errors.push({
-      code: detail.i18nKey ?? error.i18nKey,
+      code: problem.i18nKey ?? refusal.i18nKey ?? (refusal.status === 0 ? 'REQUEST_INVALID' : undefined),
       field: match?.[2] || undefined,
-      message: detail.message,
+      message: problem.message,
     });
     byItem.set(entry.id, errors);
   }
   if (byItem.size === 0) {
     for (const entry of sent) {
-      byItem.set(entry.id, [{ code: error.i18nKey ?? `HTTP_${error.status}`, message: error.message }]);
+      byItem.set(entry.id, [{ code: refusal.i18nKey ?? `HTTP_${refusal.status}`, message: refusal.message }]);
     }
   }
   return byItem;

@@ -522,7 +522,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       done: false,
     };
     inFlight.set(chunk, placeholder);
-    await startChild(orderWorkflow, {
+    const child = await startChild(orderWorkflow, {
       workflowId: orderWorkflowId(roundZero),
       args: [
         {
@@ -550,6 +550,18 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
             ],
           }
         : {}),
+    });
+    // Orders report "done" by signal (which also works across continue-as-new). An order that fails
+    // outright never will: count it finished with what it last reported; the report reads its latest
+    // book and flags any item whose fate is unknown.
+    child.result().catch((error: unknown) => {
+      log.error('order workflow failed', { chunk, error: String(error) });
+      const last = inFlight.get(chunk);
+      if (!last) return;
+      inFlight.delete(chunk);
+      finished.orders += 1;
+      addCounts(finished.counts, last.counts);
+      changed += 1;
     });
     publish();
   }

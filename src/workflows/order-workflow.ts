@@ -44,6 +44,9 @@ import {
 
 type Activities = ReturnType<typeof createActivities>;
 
+/** How often a blocked order tries its step again on its own. */
+const BLOCKED_RETRY = '15 minutes';
+
 const tangoActivities = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
@@ -117,6 +120,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
   let phase: OrderPhase = 'queued';
   let paused = input.paused ?? false;
   let overdue = false;
+  let blockedReason: string | undefined;
   const notices = new Map<string, OrderStatusNotice>();
   const externalRefID = () => orderExternalRefId(input.campaignRef, chunk, state.round);
 
@@ -129,6 +133,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     counts: state.counts,
     overdue,
     done,
+    ...(blockedReason ? { blockedReason } : {}),
   });
 
   setHandler(orderStatusSignal, (notice) => {
@@ -253,9 +258,11 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     phase = 'submitting';
     let submit;
     try {
-      submit = await tangoActivities.submitOrderRound.executeWithOptions(
-        { summary: `POST order ${refId} (${state.counts.queued} items)` },
-        [{ campaignId, chunk, round, step: state.step, externalRefID: refId }],
+      submit = await untilUnblocked(`POST ${refId}`, () =>
+        tangoActivities.submitOrderRound.executeWithOptions(
+          { summary: `POST order ${refId} (${state.counts.queued} items)` },
+          [{ campaignId, chunk, round, step: state.step, externalRefID: refId }],
+        ),
       );
     } catch (error) {
       if (isFailureType(error, 'TangoInsufficientFunds')) {
@@ -280,9 +287,11 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     await awaitSettled(refId);
 
     phase = 'settling';
-    const settled = await settleActivities.settleOrderRound.executeWithOptions(
-      { summary: `read failed items of ${refId} and reconcile` },
-      [{ campaignId, chunk, round, step: state.step, externalRefID: refId }],
+    const settled = await untilUnblocked(`settle ${refId}`, () =>
+      settleActivities.settleOrderRound.executeWithOptions(
+        { summary: `read failed items of ${refId} and reconcile` },
+        [{ campaignId, chunk, round, step: state.step, externalRefID: refId }],
+      ),
     );
     state.step += 1;
     absorb(settled.counts, settled.failuresThisRound);
@@ -304,9 +313,11 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
       const woke = await condition(() => isFinalWebhookStatus(notices.get(refId)?.status), delay, {
         summary: `await webhook for ${refId} or poll in ${Math.round(delay / 1000)} s`,
       });
-      const status = await tangoActivities.getOrderStatus.executeWithOptions(
-        { summary: woke ? `confirm ${refId} settled (webhook)` : `poll ${refId}` },
-        [{ campaignId, externalRefID: refId }],
+      const status = await untilUnblocked(`GET ${refId}`, () =>
+        tangoActivities.getOrderStatus.executeWithOptions(
+          { summary: woke ? `confirm ${refId} settled (webhook)` : `poll ${refId}` },
+          [{ campaignId, externalRefID: refId }],
+        ),
       );
       if (status.final) return;
       if (woke) {
@@ -396,6 +407,35 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
         [{ customerIdentifier: input.customerIdentifier, accountIdentifier: input.accountIdentifier }],
       );
       if (balance.currentBalance > 0) return;
+    }
+  }
+
+  /**
+   * Runs a Tango step; a failure that retrying can't fix (credentials revoked, an order Tango says it
+   * doesn't know) blocks the order instead of failing it: it says why, waits for `resume` or
+   * BLOCKED_RETRY, and tries the same step again. Failing would leave its items' fate unreported.
+   */
+  async function untilUnblocked<T>(what: string, step: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await step();
+      } catch (error) {
+        const cause = error instanceof ActivityFailure ? error.cause : undefined;
+        if (!(cause instanceof ApplicationFailure) || cause.type === 'TangoInsufficientFunds') throw error;
+        const previous = phase;
+        phase = 'blocked';
+        blockedReason = `${what}: ${cause.message}`;
+        log.error('order blocked: a person must fix the cause; retrying periodically', {
+          reason: blockedReason,
+        });
+        await report();
+        const resumed = paused;
+        await condition(() => state.cancelReason !== undefined || (resumed && !paused), BLOCKED_RETRY, {
+          summary: `blocked (${cause.type ?? 'error'}): retry in ${BLOCKED_RETRY}`,
+        });
+        phase = previous;
+        blockedReason = undefined;
+      }
     }
   }
 

@@ -143,7 +143,14 @@ export function emptyCounts(): ItemCounts {
 }
 
 export type OrderPhase =
-  'queued' | 'submitting' | 'awaiting-tango' | 'settling' | 'awaiting-operator' | 'paused' | 'done';
+  | 'queued'
+  | 'submitting'
+  | 'awaiting-tango'
+  | 'settling'
+  | 'awaiting-operator'
+  | 'paused'
+  | 'blocked'
+  | 'done';
 
 /** Order -> campaign after every step; also the order's own query result. */
 export interface OrderProgress {
@@ -157,6 +164,8 @@ export interface OrderProgress {
   counts: ItemCounts;
   overdue: boolean;
   done: boolean;
+  /** Why the order is blocked (a failure retrying can't fix), while it is. */
+  blockedReason?: string;
 }
 
 /** The part of an AsyncOrderStatus event the order workflow acts on. */
