@@ -316,7 +316,7 @@ const workerKill: Scenario = {
   run: (size, log) =>
     withStack(
       // Tango takes its time (items/s), so the campaign is long enough for every kill to land mid-run.
-      { simulator: { throughput: size === 'full' ? 150 : 60 } },
+      { simulator: { throughput: size === 'full' ? 150 : 30 } },
       async (stack) => {
         const kills = size === 'full' ? 20 : 1;
         const items = size === 'full' ? 20_000 : 120;
@@ -331,7 +331,7 @@ const workerKill: Scenario = {
           during: async (done) => {
             while (killed < kills && !done()) {
               // A random moment: 1-9 s after the (re)started worker began taking tasks.
-              await sleep(size === 'full' ? 1000 + random() * 8000 : 1500 + random() * 1500);
+              await sleep(size === 'full' ? 1000 + random() * 8000 : 1000 + random() * 1000);
               if (done()) break;
               await stack.killWorker();
               killed += 1;

@@ -21,21 +21,28 @@ function assertHeld(result: ScenarioResult): void {
   assert.ok(result.ok);
 }
 
-describe('chaos smoke (small sizes)', { timeout: 240_000 }, () => {
-  it('a worker SIGKILLed mid-campaign and restarted: nothing lost, nothing paid twice', async () => {
-    const result = await scenario('worker-kill').run('quick', () => {});
-    assertHeld(result);
-    assert.ok((result.faultsInjected['worker SIGKILLs'] ?? 0) >= 1);
-    assert.ok((result.campaign?.delivered ?? 0) > 0);
-  });
+// Each scenario starts its own dev server and worker process: allow for a busy CI machine.
+const timeout = 180_000;
 
-  it('20% Tango 5xx: every item accounted for, nobody paid twice', async () => {
+describe('chaos smoke (small sizes)', () => {
+  it(
+    'a worker SIGKILLed mid-campaign and restarted: nothing lost, nothing paid twice',
+    { timeout },
+    async () => {
+      const result = await scenario('worker-kill').run('quick', () => {});
+      assertHeld(result);
+      assert.ok((result.faultsInjected['worker SIGKILLs'] ?? 0) >= 1);
+      assert.ok((result.campaign?.delivered ?? 0) > 0);
+    },
+  );
+
+  it('20% Tango 5xx: every item accounted for, nobody paid twice', { timeout }, async () => {
     const result = await scenario('tango-5xx').run('quick', () => {});
     assertHeld(result);
     assert.ok((result.faultsInjected['5xx answers'] ?? 0) > 0, 'the storm injected no 5xx');
   });
 
-  it('every webhook lost: polling completes the campaign', async () => {
+  it('every webhook lost: polling completes the campaign', { timeout }, async () => {
     const result = await scenario('webhooks-lost').run('quick', () => {});
     assertHeld(result);
     assert.ok((result.faultsInjected['webhooks dropped'] ?? 0) > 0);
