@@ -13,7 +13,7 @@ import { loadTangoConfig } from '../../src/tango/config.ts';
 import type { SimulatorOptionsPatch } from '../../src/simulator/options.ts';
 import { createCampaignWorker, workflowsPath } from '../../src/worker-factory.ts';
 import type { ErrorClassOverrides } from '../../src/campaign/classification.ts';
-import { createLocalEnv } from './temporal.ts';
+import { createLocalEnv, freeLoopbackPort } from './temporal.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process. */
@@ -39,17 +39,27 @@ export interface CampaignStack {
   storeDir: string;
   tango: TangoClient;
   taskQueue: string;
+  /** The Temporal Web UI's address, when the stack was started with `ui: true`. */
+  uiUrl?: string;
   startWorker(options?: { errorClassOverrides?: ErrorClassOverrides }): Promise<Worker>;
   close(): Promise<void>;
 }
 
 export async function startCampaignStack(
-  options: { simulator?: SimulatorOptionsPatch; taskQueue?: string; serverArgs?: string[] } = {},
+  options: {
+    simulator?: SimulatorOptionsPatch;
+    taskQueue?: string;
+    serverArgs?: string[];
+    /** Also serve the Temporal Web UI (on a free loopback port, see `uiUrl`). */
+    ui?: boolean;
+  } = {},
 ): Promise<CampaignStack> {
   const simulator = await startSimulator({ processingDelayMs: 20, ...options.simulator });
+  const uiPort = options.ui ? await freeLoopbackPort() : undefined;
   const env = await createLocalEnv({
     searchAttributes: allSearchAttributes,
     extraArgs: options.serverArgs ?? [],
+    ...(uiPort !== undefined ? { uiPort } : {}),
   });
   const storeDir = mkdtempSync(path.join(tmpdir(), 'tango-campaigns-store-'));
   const store = new FileSystemStore(storeDir);
@@ -65,6 +75,7 @@ export async function startCampaignStack(
     storeDir,
     tango,
     taskQueue,
+    ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
     async startWorker(workerOptions = {}) {
       const worker = await createCampaignWorker({
         connection: env.nativeConnection,

@@ -1,6 +1,7 @@
 // One place where tests get real Temporal servers: the binaries resolved by scripts/install-temporal.mjs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -48,6 +49,8 @@ export interface LocalEnvOptions {
   searchAttributes?: ReturnType<typeof defineSearchAttributeKey<SearchAttributeType>>[];
   dbFilename?: string;
   extraArgs?: string[];
+  /** Serve the Temporal Web UI on this loopback port (the SDK's own default, port + 1000, may be taken). */
+  uiPort?: number;
 }
 
 /** A Temporal CLI dev server on a free loopback port. */
@@ -62,9 +65,22 @@ export function createLocalEnv(options: LocalEnvOptions = {}): Promise<TestWorkf
         searchAttributes: options.searchAttributes ?? [],
         ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
         extraArgs: options.extraArgs ?? [],
+        ...(options.uiPort !== undefined ? { ui: true, uiPort: options.uiPort } : {}),
       },
     }),
   );
+}
+
+/** A loopback TCP port that was free a moment ago (for servers that cannot be told to pick one). */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The time-skipping test server on a free port. */
