@@ -5,6 +5,7 @@
 //   node scripts/install-chromium.mjs          install or reuse, print the path
 //   node scripts/install-chromium.mjs --quiet  print nothing but the path; explain only on failure
 //   CHROMIUM_PATH=/opt/chrome/chrome ...       use that browser and install nothing
+// Exit codes: 0 found (path on stdout), 1 CHROMIUM_PATH is wrong, 2 cannot be installed here.
 //
 // Playwright's own browser download is deliberately not used: it fetches from a CDN, which closed
 // networks (CI runners behind a registry mirror, this project's sandboxes) cannot reach, while
@@ -24,9 +25,12 @@ function isExecutable(file) {
   }
 }
 
-function fail(message) {
+// Exit 1: misconfiguration (fix it); exit 2: no Chromium and no way to install one on this machine.
+const MISCONFIGURED = 1;
+const CANNOT_INSTALL = 2;
+function fail(message, code = CANNOT_INSTALL) {
   console.error(`install-chromium: ${message}`);
-  process.exit(1);
+  process.exit(code);
 }
 
 function run(command, args) {
@@ -51,6 +55,7 @@ if (override) {
   if (!isExecutable(override))
     fail(
       `CHROMIUM_PATH=${override} is not an executable file. Point it at a Chromium or Chrome binary, or unset it to use Debian's package.`,
+      MISCONFIGURED,
     );
   console.log(override);
   process.exit(0);

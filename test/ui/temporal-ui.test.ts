@@ -21,7 +21,10 @@ function chromiumPath(): { path: string } | { problem: string } {
   const result = spawnSync(process.execPath, [script, '--quiet'], { encoding: 'utf8' });
   const found = result.stdout.trim().split('\n').pop();
   if (result.status === 0 && found) return { path: found };
-  return { problem: (result.stderr || result.stdout || `exit ${result.status}`).trim() };
+  const problem = (result.stderr || result.stdout || `exit ${result.status}`).trim();
+  // Exit 2 means this machine cannot get a Chromium (no root, no apt); anything else is a mistake to fix.
+  if (result.status !== 2) throw new Error(`scripts/install-chromium.mjs failed:\n${problem}`);
+  return { problem };
 }
 
 // These flags keep Chromium off the network it has no business on: background fetches to Google's
