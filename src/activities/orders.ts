@@ -293,21 +293,26 @@ export function createOrderActivities(deps: ActivityDeps) {
     let orderStatus: string | undefined;
     let orderErrors: ItemError[] = [];
     if (page === 0 || progress.cursor) {
-      for await (const result of tango.lineItemPages(ref, {
-        failedOnly: true,
-        maxResults: FAILED_PAGE_SIZE,
-        ...(progress.cursor ? { startCursor: progress.cursor } : {}),
-      })) {
-        totalLineItems = result.order.totalLineItems;
-        orderStatus = result.order.orderStatus;
-        orderErrors = result.order.orderErrors.map((error) => ({
-          code: error.errorCode,
-          message: error.errorMessage,
-        }));
-        await putJsonLines(store, failedItemsPageKey(campaignId, chunk, round, page), result.lineItems);
-        page += 1;
-        context.heartbeat({ cursor: result.nextCursor, page });
-        if (!result.nextCursor) break;
+      // Mapped like every Tango call: a 429 here must wait Retry-After, a 401 must not be retried.
+      try {
+        for await (const result of tango.lineItemPages(ref, {
+          failedOnly: true,
+          maxResults: FAILED_PAGE_SIZE,
+          ...(progress.cursor ? { startCursor: progress.cursor } : {}),
+        })) {
+          totalLineItems = result.order.totalLineItems;
+          orderStatus = result.order.orderStatus;
+          orderErrors = result.order.orderErrors.map((error) => ({
+            code: error.errorCode,
+            message: error.errorMessage,
+          }));
+          await putJsonLines(store, failedItemsPageKey(campaignId, chunk, round, page), result.lineItems);
+          page += 1;
+          context.heartbeat({ cursor: result.nextCursor, page });
+          if (!result.nextCursor) break;
+        }
+      } catch (error) {
+        throw toTemporalFailure(error);
       }
     }
     if (!isFinalOrderStatus(orderStatus) && orderStatus !== undefined) {
