@@ -84,9 +84,16 @@ export function createJsonLogger(options: JsonLoggerOptions): Logger {
   };
 }
 
-/** The secrets of a configuration plus their Basic-auth encodings, for createJsonLogger. */
-export function loggerSecrets(config: ProcessConfig): string[] {
+/**
+ * The secrets of a configuration plus their Basic-auth encodings, for createJsonLogger. `env` adds
+ * the AWS credentials the S3 store reads the standard way (the store, not our config, parses them).
+ */
+export function loggerSecrets(config: ProcessConfig, env: Env = {}): string[] {
   const secrets = secretsOf(config);
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+    const value = env[name]?.trim();
+    if (value && value.length >= 6) secrets.push(value);
+  }
   if (config.tango.auth.kind === 'basic') {
     const { platformName, platformKey } = config.tango.auth;
     secrets.push(Buffer.from(`${platformName}:${platformKey}`).toString('base64'));
@@ -185,8 +192,19 @@ export async function startCampaignWorker(
   const store = await openStore(config.store.url);
   // A store that can check itself (S3: bucket exists, credentials work) is checked now, so a wrong
   // bucket stops the worker at start rather than failing the first campaign's activities.
-  const checkable = store as CampaignStore & { check?: () => Promise<void> };
-  if (typeof checkable.check === 'function') await checkable.check();
+  const checkable = store as CampaignStore & {
+    check?: () => Promise<void>;
+    client?: { destroy?: () => void };
+  };
+  if (typeof checkable.check === 'function') {
+    try {
+      await checkable.check();
+    } catch (error) {
+      // Its keep-alive sockets would hold the process open after the failed start.
+      checkable.client?.destroy?.();
+      throw error;
+    }
+  }
   const tango = new TangoClient(config.tango, logger ? { logger } : {});
   const connection = options.connection ?? (await NativeConnection.connect(config.temporal.connection));
   const codec = createPayloadCodec(config.codec);
@@ -265,7 +283,7 @@ export async function runWorker(env: Env = process.env, io: RunWorkerIo = {}): P
   const identity = `${process.pid}@${hostname()}`;
   const logger = createJsonLogger({
     level: config.logLevel,
-    secrets: loggerSecrets(config),
+    secrets: loggerSecrets(config, env),
     write,
     base: { service: 'tango-campaigns-worker', identity },
   });
@@ -337,5 +355,9 @@ export async function runWorkerCli(args: string[], env: Env): Promise<number> {
     process.stderr.write(`tango-campaigns worker: unexpected argument '${args[0]}'\n\n${workerUsage}`);
     return 2;
   }
-  return runWorker(env);
+  const code = await runWorker(env);
+  // A failed start can leave a library's keep-alive sockets open (the S3 client's do); the process
+  // must still end at once with its code, so that a supervisor sees the failure and restarts it.
+  if (code !== 0) process.exit(code);
+  return code;
 }

@@ -88,7 +88,7 @@ export function sampleCampaignInput(options: SampleCampaignOptions): CampaignSta
     items: { storeKey: sampleInputKey(options.campaignId) },
     options: {
       chunkSize: 500,
-      maxConcurrentOrders: 4,
+      maxConcurrentOrders: 8,
       // The webhook normally wakes the orders; polling is the fallback.
       pollInitial: '5s',
       pollMax: '20s',

@@ -151,7 +151,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const stackLog = (line: string) => writeFileSync(logs.stack, line, { flag: 'a' });
   const logger = createJsonLogger({
     level: config.logLevel,
-    secrets: loggerSecrets(config),
+    secrets: loggerSecrets(config, env),
     write: stackLog,
     base: { service: 'tango-campaigns-dev' },
   });

@@ -16,6 +16,7 @@ import { allSearchAttributes, campaignWorkflowId } from '../../src/definitions.t
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
 import { campaignWorkflow } from '../../src/workflows/index.ts';
 import { lineItem } from '../helpers/campaign-stack.ts';
+import { type RunningS3Server, startS3Server } from '../helpers/s3.ts';
 import { createLocalEnv } from '../helpers/temporal.ts';
 
 const root = path.join(import.meta.dirname, '..', '..');
@@ -191,4 +192,37 @@ describe('tango-campaigns worker (child process)', () => {
     // Every line is JSON (structured logs only).
     for (const line of output.split('\n').filter(Boolean)) assert.doesNotThrow(() => JSON.parse(line), line);
   });
+});
+
+describe('tango-campaigns worker with an S3 store', () => {
+  let s3: RunningS3Server | undefined;
+  after(async () => {
+    await s3?.stop();
+  });
+
+  it(
+    'checks the bucket at start and exits 1 naming it, before taking any work',
+    { timeout: 60_000 },
+    async () => {
+      s3 = await startS3Server();
+      const worker = spawnWorker({
+        ...s3.env,
+        CAMPAIGN_STORE: 's3://no-such-bucket-for-worker/campaigns',
+        // Nothing listens here: the store check must fail first, whatever Temporal would say.
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+      });
+      const code = await worker.exited;
+      assert.equal(code, 1, worker.output());
+      const line = worker
+        .output()
+        .split('\n')
+        .find((entry) => entry.includes('could not start'));
+      assert.ok(line, worker.output());
+      const record = JSON.parse(line) as { level: string; msg: string; store: string };
+      assert.equal(record.level, 'error');
+      assert.match(record.msg, /no-such-bucket-for-worker/);
+      assert.equal(record.store, 's3://no-such-bucket-for-worker/campaigns');
+      assert.ok(!worker.output().includes(s3.secretAccessKey), 'the S3 secret key is not logged');
+    },
+  );
 });
