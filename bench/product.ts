@@ -69,6 +69,8 @@ export interface ProductOutcome {
   rounds: number;
   duplicatesInLedger: number;
   workerPeakRssBytes: number | null;
+  /** Worker RSS about once a second from its start (the peak alone cannot tell a climb from a spike). */
+  workerRssTimeline: { atMs: number; rssBytes: number }[];
   workerCpuSeconds: number | null;
   benchProcessCpuSeconds: number;
   temporalServerCpuSeconds: number | null;
@@ -284,8 +286,15 @@ export async function runProduct(
     const workerPid = worker.pid!;
     // VmHWM is the kernel's own peak; sampling RSS as well covers systems where it is missing.
     let sampledPeak = 0;
+    const rssTimeline: { atMs: number; rssBytes: number }[] = [];
+    const samplingFrom = performance.now();
     const sampler = setInterval(() => {
-      sampledPeak = Math.max(sampledPeak, rssBytes(workerPid) ?? 0);
+      const rss = rssBytes(workerPid) ?? 0;
+      sampledPeak = Math.max(sampledPeak, rss);
+      // One point a second is enough to see whether memory climbs or levels off.
+      const atMs = Math.round(performance.now() - samplingFrom);
+      if (rss > 0 && (rssTimeline.length === 0 || atMs - rssTimeline.at(-1)!.atMs >= 1000))
+        rssTimeline.push({ atMs, rssBytes: rss });
     }, 250);
     cleanups.unshift(() => clearInterval(sampler));
 
@@ -372,6 +381,7 @@ export async function runProduct(
       rounds: result.rounds,
       duplicatesInLedger: simulator.ledger.duplicates().lineItems.length,
       workerPeakRssBytes: workerPeak,
+      workerRssTimeline: rssTimeline,
       workerCpuSeconds:
         workerCpuAfter !== null && workerCpuBefore !== null ? workerCpuAfter - workerCpuBefore : null,
       benchProcessCpuSeconds: (cpu.user + cpu.system) / 1e6,
