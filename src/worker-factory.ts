@@ -26,9 +26,13 @@ export interface CampaignWorkerOptions {
   errorClassOverrides?: ErrorClassOverrides;
   /** Tango requests per second for the whole task queue (all workers together). */
   tangoTps?: number;
-  tuning?: Pick<
-    WorkerOptions,
-    'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'
+  /**
+   * Any other worker option: tuning (concurrency, cache), the payload codec's data converter,
+   * interceptors, shutdown grace time, identity.
+   */
+  workerOptions?: Omit<
+    Partial<WorkerOptions>,
+    'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowsPath' | 'workflowBundle'
   >;
   /** Prebuilt workflow bundle (tests share one across workers). */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -55,6 +59,6 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities,
     ...(options.tangoTps ? { maxTaskQueueActivitiesPerSecond: options.tangoTps } : {}),
-    ...options.tuning,
+    ...options.workerOptions,
   });
 }

@@ -239,7 +239,7 @@ export async function startCampaignWorker(
       tango,
       errorClassOverrides: config.errorClassOverrides,
       tangoTps: config.tango.tps,
-      tuning: workerOptions,
+      workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });
     return {

@@ -123,6 +123,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   let failureThreshold = carried?.failureThreshold ?? options.failureThreshold;
   let thresholdAcknowledgedAt = carried?.thresholdAcknowledgedAt;
   let paused = carried?.paused ?? false;
+  /** What the orders in flight were last told (new orders start with `paused`). */
+  let ordersPaused = paused;
   let cancelReason = carried?.cancelReason;
   let fundsSignalled = false;
   let lastSearchUpsert = 0;
@@ -468,9 +470,19 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       if (thresholdExceeded() && status !== 'threshold-exceeded') {
         paused = true;
         setStatus('threshold-exceeded', 'tolerated failures exceeded: resume or raise the threshold');
+        // The loop below tells the orders in flight.
+      }
+      // Bring the orders in flight to the campaign's pause state. Pause and resume may both arrive
+      // while a broadcast is under way, so compare with what the orders were last told, not with
+      // the previous state.
+      while (ordersPaused !== paused) {
+        const target = paused;
         await broadcast((chunk) =>
-          orderHandle(chunk).signal(pauseSignal, { reason: 'failure threshold exceeded' }),
+          target
+            ? orderHandle(chunk).signal(pauseSignal, { reason: statusReason ?? 'paused' })
+            : orderHandle(chunk).signal(resumeSignal),
         );
+        ordersPaused = target;
       }
       const canStart = !paused && cancelReason === undefined && nextChunk < staged.chunks;
       if (canStart && inFlight.size < options.maxConcurrentOrders) {
@@ -483,15 +495,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         await continueAsNew<typeof campaignWorkflow>({ ...rawInput, carry: carry() });
       }
       const seen = changed;
-      const wasPaused = paused;
-      await condition(() => changed !== seen || paused !== wasPaused);
-      if (wasPaused && !paused) {
-        await broadcast((chunk) => orderHandle(chunk).signal(resumeSignal));
-      } else if (!wasPaused && paused) {
-        await broadcast((chunk) =>
-          orderHandle(chunk).signal(pauseSignal, { reason: statusReason ?? 'paused' }),
-        );
-      }
+      await condition(() => changed !== seen || ordersPaused !== paused);
     }
     setStatus(cancelReason !== undefined ? 'cancelled' : 'completed', cancelReason);
     return await finish();
