@@ -1,6 +1,7 @@
 // What an operator sees in the Temporal Web UI, checked in a real browser: Debian's Chromium driven by
 // playwright-core finds a finished campaign by its CampaignId search attribute, opens it, and reads its
-// summary, its markdown progress table and its status; the page is saved as docs/temporal-ui.png.
+// summary, its markdown progress table and its status. The page is saved as a screenshot: to
+// docs/temporal-ui.png with UPDATE_SCREENSHOTS=1, otherwise to a temp file (tests leave docs/ alone).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,10 @@ import { campaignWorkflowId } from '../../src/definitions.ts';
 import { type CampaignStack, lineItem, startCampaignStack } from '../helpers/campaign-stack.ts';
 
 const repoRoot = path.join(import.meta.dirname, '..', '..');
-const screenshotPath = path.join(repoRoot, 'docs', 'temporal-ui.png');
+const screenshotPath =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.join(repoRoot, 'docs', 'temporal-ui.png')
+    : path.join(tmpdir(), `temporal-ui-${process.pid}.png`);
 
 /** Chromium from scripts/install-chromium.mjs, or why there is none. */
 function chromiumPath(): { path: string } | { problem: string } {
