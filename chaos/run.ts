@@ -6,6 +6,7 @@
 // Exit code 0 when every invariant held, 1 when one broke, 2 for a usage error.
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { scenarios, type ScenarioResult, type Size } from './scenarios.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -95,7 +96,9 @@ async function writeDoc(results: ScenarioResult[]): Promise<void> {
     start >= 0 && end > start
       ? doc.slice(0, start) + generated + doc.slice(end + END.length)
       : `${doc.trimEnd()}\n\n${generated}\n`;
-  await writeFile(docPath, doc);
+  // Formatted as `npm run lint` expects (prettier aligns markdown tables).
+  const config = (await prettier.resolveConfig(docPath)) ?? {};
+  await writeFile(docPath, await prettier.format(doc, { ...config, filepath: docPath }));
 }
 
 /** Results of earlier runs of scenarios not run this time, so the table always lists all of them. */
