@@ -1,5 +1,6 @@
 // Operator input for a running campaign: corrections and skips are checked against the order books
 // (each must name an item that is failed right now) and staged per order, all or nothing.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { operatorInputKey } from '../campaign/book-keys.ts';
 import { mergeCorrection } from '../campaign/corrections.ts';
@@ -41,6 +42,7 @@ export function createOperatorActivities(store: CampaignStore) {
     const found = new Map<string, { chunk: number; entry: BookEntry }>();
     for (const order of input.orders) {
       if (!order.bookKey) continue;
+      Context.current().heartbeat({ reading: order.chunk });
       for await (const row of readJsonLines(store, order.bookKey)) {
         const entry = row as BookEntry;
         if (wanted.has(entry.id)) found.set(entry.id, { chunk: order.chunk, entry });

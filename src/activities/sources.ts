@@ -1,6 +1,7 @@
 // Loads a scheduled campaign's line items from its source (a file path or an http(s) URL, CSV or
 // JSON) into the store, validated row by row, so the campaign starts from a store key.
 import { Readable } from 'node:stream';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import got from 'got';
 import { campaignPrefix } from '../store/keys.ts';
@@ -47,7 +48,12 @@ export function createSourceActivities(store: CampaignStore) {
         store,
         storeKey,
         (async function* () {
-          for await (const parsed of items) yield parsed.item;
+          let count = 0;
+          for await (const parsed of items) {
+            count += 1;
+            if (count % 2000 === 0) Context.current().heartbeat({ read: count });
+            yield parsed.item;
+          }
         })(),
       );
       return { storeKey, items: count };

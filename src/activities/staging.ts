@@ -1,5 +1,6 @@
 // Staging: validate a campaign's line items once, store them, and write each order's first book.
 // After this activity the workflow only handles keys and counts (ARCHITECTURE invariant 4).
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { campaignDefinitionKey, orderBookKey, stagingErrorsKey } from '../campaign/book-keys.ts';
@@ -75,6 +76,7 @@ export function createStagingActivities(store: CampaignStore) {
     let totalCents = 0;
     for await (const raw of rawItems(store, input.items)) {
       position += 1;
+      if (position % 2000 === 0) Context.current().heartbeat({ validated: position });
       const checked = checkLineItem(raw);
       if (!checked.ok) {
         const id = (raw as { externalRefLineItemID?: unknown } | null)?.externalRefLineItemID;
@@ -140,6 +142,7 @@ export function createStagingActivities(store: CampaignStore) {
     for await (const item of readJsonLines(store, itemsKey, lineItemRequestSchema)) {
       batch.push(item);
       if (batch.length === chunkSize) {
+        Context.current().heartbeat({ staged: chunk });
         await putJsonLines(store, orderBookKey(campaignId, chunk, 0), batch.map(newEntry));
         chunk += 1;
         batch = [];

@@ -63,6 +63,7 @@ type Activities = ReturnType<typeof createActivities>;
 
 const stagingActivities = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -71,12 +72,12 @@ const stagingActivities = proxyActivities<Activities>({
   },
 });
 const tangoActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 const longTangoActivities = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
@@ -273,7 +274,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     operatorSequence += 1;
     let staged;
     try {
-      staged = await tangoActivities.stageOperatorInput.executeWithOptions(
+      staged = await longTangoActivities.stageOperatorInput.executeWithOptions(
         { summary: kind === 'corrections' ? 'validate operator corrections' : 'validate items to skip' },
         [{ campaignId, sequence: operatorSequence, kind, payload, orders: activeOrdersWithFailures() }],
       );

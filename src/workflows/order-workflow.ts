@@ -47,17 +47,19 @@ type Activities = ReturnType<typeof createActivities>;
 /** How often a blocked order tries its step again on its own. */
 const BLOCKED_RETRY = '15 minutes';
 
+// Short timeouts: a worker killed mid-activity costs the order this long before the retry starts.
+// A Tango call is bounded by TANGO_TIMEOUT_MS (30 s) plus the rate limiter's wait.
 const tangoActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 const settleActivities = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 const storeActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

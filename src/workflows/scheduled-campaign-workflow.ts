@@ -23,6 +23,7 @@ type Activities = ReturnType<typeof createActivities>;
 
 const { loadCampaignSource } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
   retry: {
     initialInterval: '5s',
     maximumInterval: '5 minutes',
