@@ -44,9 +44,9 @@ describe('two worker processes sharing Temporal and an S3 store', () => {
     await s3?.stop();
   });
 
-  // Usually about a minute; up to two more when the killed worker had just been handed an activity
-  // task (not yet logged as started): Temporal gives it to the survivor only after its 2-minute
-  // start-to-close timeout.
+  // Usually about a minute; one more when the killed worker had just been handed an activity task
+  // (not yet logged as started): Temporal gives it to the survivor only after its 1-minute
+  // start-to-close or heartbeat timeout.
   it(
     'finishes a campaign on the surviving worker after the other is SIGKILLed',
     { timeout: 300_000 },
@@ -116,7 +116,7 @@ describe('two worker processes sharing Temporal and an S3 store', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       // Prefer a moment when A holds no activity: one it holds is only retried elsewhere after its
-      // start-to-close timeout (2 minutes), which makes the test slow without proving more.
+      // start-to-close or heartbeat timeout (1 minute), which makes the test slow without proving more.
       const quietBy = Date.now() + 5_000;
       while (workerA.activitiesInFlight() > 0 && Date.now() < quietBy)
         await new Promise((resolve) => setTimeout(resolve, 5));
