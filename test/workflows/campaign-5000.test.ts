@@ -68,7 +68,7 @@ describe('a 5,000-item campaign with every failure class', () => {
             pollInitial: '300ms',
             pollMax: '2s',
             resubmitDelay: '200ms',
-            correctionWindow: '20s',
+            correctionWindow: '8s',
             fundsCheckInterval: '1h',
             preflightBalanceCheck: false,
             utidFallbacks: { U000002: 'U000001', U000004: 'U000001' },
