@@ -232,8 +232,9 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       finished.orders += 1;
       addCounts(finished.counts, update.counts);
       finished.rounds = Math.max(finished.rounds, update.round);
-    } else if (inFlight.has(update.chunk)) {
-      inFlight.set(update.chunk, update);
+    } else {
+      const known = inFlight.get(update.chunk);
+      if (known && (update.sequence ?? 0) >= (known.sequence ?? 0)) inFlight.set(update.chunk, update);
     }
     publish();
   });

@@ -163,6 +163,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
   setHandler(orderProgressQuery, () => progress());
 
   let lastReported = '';
+  let reportSequence = 0;
   const report = async (done = false) => {
     const current = progress(done);
     setCurrentDetails(orderDetails(current));
@@ -170,12 +171,16 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     const serialized = JSON.stringify(current);
     if (!input.parentWorkflowId || serialized === lastReported) return;
     lastReported = serialized;
-    try {
-      await getExternalWorkflowHandle(input.parentWorkflowId).signal(orderProgressSignal, current);
-    } catch (error) {
-      // The campaign may have ended (cancelled, terminated); the order still finishes its own work.
-      log.warn('could not report progress to the campaign', { error: String(error) });
-    }
+    reportSequence += 1;
+    const sent = getExternalWorkflowHandle(input.parentWorkflowId)
+      .signal(orderProgressSignal, { ...current, sequence: reportSequence })
+      .catch((error: unknown) => {
+        // The campaign may have ended (cancelled, terminated); the order still finishes its own work.
+        log.warn('could not report progress to the campaign', { error: String(error) });
+      });
+    // Progress goes out with the next command instead of costing a round trip of its own; the
+    // campaign orders updates by `sequence`. The last one ("done") is awaited.
+    if (done) await sent;
   };
 
   const apply = async (action: Parameters<Activities['applyOrderInput']>[0]['action'], summary: string) => {
@@ -252,7 +257,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
   async function submitAndSettle(): Promise<void> {
     const refId = externalRefID();
     const round = state.round;
-    if (round > 0 && state.counts.queued > 0) {
+    if (round > 0 && state.counts.queued > 0 && durationMs(options.resubmitDelay) > 0) {
       await sleep(options.resubmitDelay, {
         summary: `wait ${String(options.resubmitDelay)} before round ${round}`,
       });

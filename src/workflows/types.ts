@@ -164,6 +164,8 @@ export interface OrderProgress {
   counts: ItemCounts;
   overdue: boolean;
   done: boolean;
+  /** Increases with every report an order sends; older reports arriving late are ignored. */
+  sequence?: number;
   /** Why the order is blocked (a failure retrying can't fix), while it is. */
   blockedReason?: string;
 }
