@@ -411,7 +411,7 @@ export function parseBenchArgs(args: string[]): Omit<BenchOptions, 'env' | 'log'
     sizes: [1_000, 10_000, 100_000],
     chunkSize: 500,
     concurrency: 8,
-    resubmitDelayMs: 100,
+    resubmitDelayMs: 0, // both sides resubmit at once: the comparison measures orchestration, not a chosen pause
     maxRounds: 5,
     compareItems: 10_000,
     compareChunks: [100, 500, 1000],
