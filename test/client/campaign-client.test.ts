@@ -17,8 +17,12 @@ import {
   TemporalUnavailableError,
   loadCampaignClientConfig,
 } from '../../src/client.ts';
-import type { CampaignProgress } from '../../src/workflows/types.ts';
-import { type CampaignStack, lineItem, startCampaignStack } from '../helpers/campaign-stack.ts';
+import {
+  type CampaignStack,
+  lineItem,
+  startCampaignStack,
+  waitForProgress,
+} from '../helpers/campaign-stack.ts';
 
 const fastOptions = {
   pollInitial: '300ms',
@@ -28,21 +32,6 @@ const fastOptions = {
   chunkSize: 20,
   maxConcurrentOrders: 4,
 };
-
-async function waitFor(
-  read: () => Promise<CampaignProgress>,
-  until: (progress: CampaignProgress) => boolean,
-  timeoutMs = 60_000,
-): Promise<CampaignProgress> {
-  const deadline = Date.now() + timeoutMs;
-  let last: CampaignProgress | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (until(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out; last progress: ${JSON.stringify(last)}`);
-}
 
 const minimalCsv = path.resolve('test/fixtures/inputs/good/minimal.csv');
 
@@ -167,7 +156,7 @@ describe('CampaignClient on the dev server', () => {
       ...Array.from({ length: 5 }, () => lineItem('amount-too-high')),
     ];
     await client.startCampaign({ ...base, campaignId: 'client-failures', items: { inline: items } });
-    await waitFor(
+    await waitForProgress(
       () => client.getProgress('client-failures'),
       (progress) => progress.counts.awaitingCorrection === 5 && progress.counts.submitted === 0,
     );
@@ -195,12 +184,12 @@ describe('CampaignClient on the dev server', () => {
     assert.equal(pages, 3);
     assert.deepEqual(new Set(seen).size, 5);
     await client.pauseCampaign('client-failures', 'checking the list');
-    await waitFor(
+    await waitForProgress(
       () => client.getProgress('client-failures'),
       (progress) => progress.status === 'paused' && progress.statusReason === 'checking the list',
     );
     await client.resumeCampaign('client-failures');
-    await waitFor(
+    await waitForProgress(
       () => client.getProgress('client-failures'),
       (progress) => progress.status === 'running',
     );
@@ -256,7 +245,7 @@ describe('CampaignClient on the dev server', () => {
       items: { inline: items },
       options: { ...fastOptions, chunkSize: 5 },
     });
-    await waitFor(
+    await waitForProgress(
       () => client.getProgress('client-mixed-orders'),
       (progress) => progress.orders.finished === 1 && progress.counts.awaitingCorrection === 1,
     );
@@ -286,7 +275,7 @@ describe('CampaignClient on the dev server', () => {
       items: { inline: items },
       options: { ...fastOptions, approvalThreshold: 50 },
     });
-    await waitFor(
+    await waitForProgress(
       () => client.getProgress('client-approval'),
       (progress) => progress.status === 'awaiting-approval',
     );
@@ -316,7 +305,7 @@ describe('CampaignClient on the dev server', () => {
       items: { inline: items.map((item, index) => ({ ...item, externalRefLineItemID: `rej-${index}` })) },
       options: { ...fastOptions, approvalThreshold: 50 },
     });
-    await waitFor(
+    await waitForProgress(
       () => client.getProgress('client-rejected'),
       (progress) => progress.status === 'awaiting-approval',
     );
@@ -336,7 +325,7 @@ describe('CampaignClient on the dev server', () => {
       items: { inline: items.map((item, index) => ({ ...item, externalRefLineItemID: `can-${index}` })) },
       options: { ...fastOptions, approvalThreshold: 50 },
     });
-    await waitFor(
+    await waitForProgress(
       () => client.getProgress('client-cancelled'),
       (progress) => progress.status === 'awaiting-approval',
     );

@@ -1,5 +1,6 @@
 // A whole local stack for workflow integration tests: the Tango simulator, a Temporal dev server with
 // our search attributes, a filesystem store in a temp directory, and a real campaign worker.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,9 @@ import { loadTangoConfig } from '../../src/tango/config.ts';
 import type { SimulatorOptionsPatch } from '../../src/simulator/options.ts';
 import { createCampaignWorker, workflowsPath } from '../../src/worker-factory.ts';
 import type { ErrorClassOverrides } from '../../src/campaign/classification.ts';
+import { getJson } from '../../src/store/json.ts';
+import { reportJsonKey } from '../../src/store/keys.ts';
+import type { CampaignProgress } from '../../src/workflows/types.ts';
 import { createLocalEnv, freeLoopbackPort } from './temporal.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -126,4 +130,58 @@ export function lineItem(
     amount: kind === 'amount-too-high' ? 600 : 25,
     deliveryMethod: 'EMAIL',
   };
+}
+
+/** Polls a campaign's progress until `until` holds (or fails with the last progress seen). */
+export async function waitForProgress(
+  read: () => Promise<CampaignProgress>,
+  until: (progress: CampaignProgress) => boolean,
+  timeoutMs = 60_000,
+): Promise<CampaignProgress> {
+  const deadline = Date.now() + timeoutMs;
+  let last: CampaignProgress | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (until(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out; last progress: ${JSON.stringify(last)}`);
+}
+
+export interface ReportJsonRow {
+  externalRefLineItemID: string;
+  state: string;
+  reason: string;
+  failureClass: string;
+}
+
+/**
+ * The product's promises, checked against the simulator's ledger and the final report: nobody
+ * rewarded twice, every input item exactly once in one terminal state, delivered = fulfilled.
+ */
+export async function assertCampaignInvariants(
+  stack: Pick<CampaignStack, 'simulator' | 'store'>,
+  campaignId: string,
+  inputIds: readonly string[],
+): Promise<Map<string, ReportJsonRow>> {
+  assert.deepEqual(stack.simulator.ledger.duplicates().lineItems, [], 'a line item was fulfilled twice');
+  const report = (await getJson(stack.store, reportJsonKey(campaignId))) as { items: ReportJsonRow[] };
+  assert.deepEqual(
+    report.items.map((row) => row.externalRefLineItemID).sort(),
+    [...inputIds].sort(),
+    'the report lists every input item exactly once',
+  );
+  const fulfilled = new Set(stack.simulator.ledger.entries().map((entry) => entry.externalRefLineItemID));
+  for (const row of report.items) {
+    assert.ok(
+      ['delivered', 'given-up', 'cancelled'].includes(row.state),
+      `${row.externalRefLineItemID}: ${row.state}`,
+    );
+    assert.equal(
+      fulfilled.has(row.externalRefLineItemID),
+      row.state === 'delivered',
+      row.externalRefLineItemID,
+    );
+  }
+  return new Map(report.items.map((row) => [row.externalRefLineItemID, row]));
 }

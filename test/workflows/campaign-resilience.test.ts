@@ -4,11 +4,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { campaignWorkflowId, orderWorkflowId } from '../../src/definitions.ts';
 import { campaignRef, orderExternalRefId } from '../../src/campaign/ids.ts';
-import { getJson, putJsonLines } from '../../src/store/json.ts';
-import { reportJsonKey } from '../../src/store/keys.ts';
+import { putJsonLines } from '../../src/store/json.ts';
 import { campaignWorkflow } from '../../src/workflows/index.ts';
 import type { CampaignResult } from '../../src/workflows/types.ts';
-import { type CampaignStack, historySize, lineItem, startCampaignStack } from '../helpers/campaign-stack.ts';
+import {
+  type CampaignStack,
+  assertCampaignInvariants,
+  historySize,
+  lineItem,
+  startCampaignStack,
+} from '../helpers/campaign-stack.ts';
+
+const ids = (items: Record<string, unknown>[]) => items.map((item) => String(item.externalRefLineItemID));
 
 const fast = { pollInitial: '200ms', pollMax: '1s', resubmitDelay: '100ms', correctionWindow: '1h' };
 
@@ -34,25 +41,6 @@ async function runCampaign(
       },
     ],
   });
-}
-
-/** The invariants: nobody rewarded twice, every item in exactly one terminal state, ledger = report. */
-async function assertInvariants(stack: CampaignStack, campaignId: string, items: Record<string, unknown>[]) {
-  assert.deepEqual(stack.simulator.ledger.duplicates().lineItems, []);
-  const report = (await getJson(stack.store, reportJsonKey(campaignId))) as {
-    items: { externalRefLineItemID: string; state: string }[];
-  };
-  const ids = items.map((item) => String(item.externalRefLineItemID));
-  assert.deepEqual(report.items.map((row) => row.externalRefLineItemID).sort(), [...ids].sort());
-  const fulfilled = new Set(stack.simulator.ledger.entries().map((entry) => entry.externalRefLineItemID));
-  for (const row of report.items) {
-    assert.ok(['delivered', 'given-up', 'cancelled'].includes(row.state));
-    assert.equal(
-      fulfilled.has(row.externalRefLineItemID),
-      row.state === 'delivered',
-      row.externalRefLineItemID,
-    );
-  }
 }
 
 describe('campaigns under Tango faults and at different order sizes', () => {
@@ -88,7 +76,7 @@ describe('campaigns under Tango faults and at different order sizes', () => {
         faults: { serverErrorRate: 0, rateLimitTps: 0, dropConnectionRate: 0, responseLostRate: 0 },
       });
     }
-    await assertInvariants(stack, 'storm', items);
+    await assertCampaignInvariants(stack, 'storm', ids(items));
     const { faults } = stack.simulator.stats();
     assert.ok(
       faults.serverErrors > 0 && faults.rateLimited > 0,
@@ -135,7 +123,7 @@ describe('campaigns under Tango faults and at different order sizes', () => {
       largeCampaign.bytes < smallCampaign.bytes * 1.5,
       `campaign history bytes ${smallCampaign.bytes} -> ${largeCampaign.bytes}`,
     );
-    await assertInvariants(stack, 'hist-large', large);
+    await assertCampaignInvariants(stack, 'hist-large', ids(large));
   });
 });
 
@@ -163,7 +151,7 @@ describe('continue-as-new', () => {
     assert.equal(result.counts.total, 60);
     assert.equal(result.counts.delivered, 60);
     assert.equal(result.orders, 12);
-    await assertInvariants(stack, 'long-campaign', items);
+    await assertCampaignInvariants(stack, 'long-campaign', ids(items));
     const runs = [];
     for await (const execution of stack.env.client.workflow.list({
       query: `WorkflowId = '${campaignWorkflowId('long-campaign')}'`,
