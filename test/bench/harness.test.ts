@@ -30,6 +30,8 @@ describe('npm run bench harness', () => {
         '--compare-chunks',
         '50,100',
       ]),
+      // A short resubmit pause, so the profile shows the timer step too.
+      resubmitDelayMs: 100,
       resultsDir,
       docsPath: undefined,
       command: 'test',
