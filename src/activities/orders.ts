@@ -318,8 +318,9 @@ export function createOrderActivities(deps: ActivityDeps) {
     if (!isFinalOrderStatus(orderStatus) && orderStatus !== undefined) {
       throw ApplicationFailure.create({
         type: 'OrderNotSettled',
-        message: `order ${externalRefID} is ${orderStatus}, not final: settle only after Tango has finished`,
-        nonRetryable: true,
+        message: `order ${externalRefID} is ${orderStatus}, not final yet: settling again shortly`,
+        // GET and the failed pages may briefly disagree; retrying is safe (nothing was written).
+        nextRetryDelay: '5 seconds',
       });
     }
     if (totalLineItems === undefined || orderStatus === undefined) {

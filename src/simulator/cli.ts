@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { SIMULATOR_CREDENTIAL_DEFAULTS } from './defaults.ts';
 import { mergeOptions, type SimulatorOptionsPatch } from './options.ts';
 import { startSimulator, type RunningSimulator } from './server.ts';
+import { waitForShutdownSignal } from '../shutdown-signal.ts';
 
 const usage = `Usage: tango-campaigns simulator [options]
 
@@ -33,20 +34,6 @@ function numberFlag(name: string, value: string | undefined): number | undefined
     throw new Error(`--${name} must be a number, got '${value}'`);
   }
   return parsed;
-}
-
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
 }
 
 export async function runSimulatorCli(args: string[], io: CliIo = defaultIo()): Promise<number> {
@@ -125,7 +112,7 @@ export async function runSimulatorCli(args: string[], io: CliIo = defaultIo()): 
     ].join('\n'),
   );
   io.onStarted?.(simulator);
-  const signal = await (io.stopSignal ?? waitForSignal());
+  const signal = await (io.stopSignal ?? waitForShutdownSignal());
   await simulator.close();
   io.stdout(`Tango simulator stopped (${signal}).\n`);
   return 0;

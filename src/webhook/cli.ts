@@ -13,6 +13,7 @@ import {
 } from './receiver.ts';
 import { registerWebhook } from './registration.ts';
 import { loadTemporalConnectConfig } from './temporal-connection.ts';
+import { waitForShutdownSignal } from '../shutdown-signal.ts';
 
 export interface WebhookCliIo {
   stdout: (text: string) => void;
@@ -50,20 +51,6 @@ verification method and secret or certificate from TANGO_WEBHOOK_* (the ones the
   --json         print the result as JSON
   -h, --help     show this help
 `;
-
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
-}
 
 function defaultIo(): WebhookCliIo {
   return {
@@ -155,7 +142,7 @@ export async function runWebhookCli(args: string[], io: WebhookCliIo = defaultIo
     ].join('\n'),
   );
   io.onStarted?.(receiver);
-  const signal = await (io.stopSignal ?? waitForSignal());
+  const signal = await (io.stopSignal ?? waitForShutdownSignal());
   await receiver.close();
   await connection.close().catch(() => undefined);
   io.stdout(`Tango webhook receiver stopped (${signal}).\n`);

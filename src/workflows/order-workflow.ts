@@ -281,8 +281,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderResult> {
     }
     state.step += 1;
     absorb(submit.counts, submit.failuresThisRound);
-    if (submit.requestRejected) {
-      // Tango refused the whole request; the book already holds what it said per item.
+    if (submit.requestRejected || submit.submitted === 0) {
+      // Tango refused the whole request (the book already holds what it said per item), or there was
+      // nothing to send: no order exists for this externalRefID, so there is nothing to wait for.
       state.round += 1;
       noteNewWaiting();
       await report();

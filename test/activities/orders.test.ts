@@ -239,6 +239,20 @@ describe('settleOrderRound', () => {
     assert.equal(await store.exists(orderBookKey(campaignId, 0, 2)), false);
   });
 
+  it('does not settle an order Tango is still processing, and asks to be retried', async () => {
+    const store = await submitted(['a', 'b']);
+    const { settleOrderRound } = activities(store, {
+      async *lineItemPages() {
+        yield { order: order({ orderStatus: 'PROCESSING', totalLineItems: 2 }), lineItems: [] };
+      },
+    });
+    await assert.rejects(run(settleOrderRound, settleInput), (error: unknown) => {
+      const failure = error as { type?: string; nonRetryable?: boolean };
+      return failure.type === 'OrderNotSettled' && failure.nonRetryable !== true;
+    });
+    assert.equal(await store.exists(orderBookKey(campaignId, 0, 2)), false, 'no item was settled');
+  });
+
   it('resumes paging from the heartbeated cursor after a retry', async () => {
     const store = await submitted(['a', 'b', 'c']);
     const cursors: (string | undefined)[] = [];
