@@ -1,6 +1,7 @@
 // The Tango simulator's public surface: start it in-process, read its ledger, tune its knobs.
 export { startSimulator } from './server.ts';
-export type { RunningSimulator, SimulatorStats } from './server.ts';
+export type { RunningSimulator, SimulatorStats, PreloadOrderRequest } from './server.ts';
+export type { PreloadedOrder, ReversalInput } from './order-book.ts';
 export {
   simulatorOptionsSchema,
   SimulatorConfigError,
@@ -14,6 +15,7 @@ export {
 export type {
   Ledger,
   LedgerEntry,
+  LedgerEntryState,
   LedgerDuplicates,
   LineItemDuplicate,
   RecipientDuplicate,

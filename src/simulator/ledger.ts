@@ -1,6 +1,11 @@
-// The fulfilment ledger: one entry per line item the simulator delivered, and the report of anything
-// delivered twice. The simulator never prevents a double delivery (Tango documents no such guard);
-// the ledger is how tests prove that the product itself never rewards anyone twice.
+// The fulfilment ledger: one entry per line item the simulator delivered or accepted for scheduled
+// delivery, and the report of anything rewarded twice. The simulator never prevents a double
+// delivery (Tango documents no such guard); the ledger is how tests prove that the product itself
+// never rewards anyone twice. An entry changes state when its scheduled date comes (scheduled ->
+// fulfilled) or when Tango reverses the reward (fulfilled -> reversed).
+
+/** 'scheduled': charged, waiting for its deliveryDate; 'fulfilled': delivered; 'reversed': delivered, then failed. */
+export type LedgerEntryState = 'fulfilled' | 'scheduled' | 'reversed';
 
 export interface LedgerEntry {
   customerIdentifier: string;
@@ -15,7 +20,15 @@ export interface LedgerEntry {
   utid: string;
   amount: number;
   currencyCode: string;
-  fulfilledAt: string;
+  state: LedgerEntryState;
+  /** When the simulator accepted (and charged) the item: its processing time, on the simulator's clock. */
+  recordedAt: string;
+  /** The item's deliveryDate when it was scheduled; null for an immediate delivery. */
+  scheduledFor: string | null;
+  /** When it was delivered; null while it is still scheduled. */
+  fulfilledAt: string | null;
+  /** When Tango turned it FAILED after delivery; null unless reversed. */
+  reversedAt: string | null;
 }
 
 export interface LineItemDuplicate {
@@ -34,10 +47,11 @@ export interface RecipientDuplicate {
   entries: LedgerEntry[];
 }
 
+/** Duplicates count entries that are fulfilled or scheduled (a reward on its way is a reward); reversed ones do not. */
 export interface LedgerDuplicates {
-  /** The same externalRefLineItemID fulfilled more than once across any orders of one account. */
+  /** The same externalRefLineItemID fulfilled or scheduled more than once across any orders of one account. */
   lineItems: LineItemDuplicate[];
-  /** The same recipient fulfilled more than once with the same utid and amount (any account). */
+  /** The same recipient fulfilled or scheduled more than once with the same utid and amount (any account). */
   recipients: RecipientDuplicate[];
 }
 
@@ -79,26 +93,45 @@ export class FulfilmentLedger implements Ledger {
   private readonly byLineItem = new Map<string, LedgerEntry[]>();
   private readonly byRecipient = new Map<string, LedgerEntry[]>();
 
-  record(entry: LedgerEntry): void {
+  /** Adds an entry and returns the ledger's own copy, which markFulfilled / markReversed change. */
+  record(input: LedgerEntry): LedgerEntry {
+    const entry = { ...input };
     this.all.push(entry);
     const lineKey = `${entry.customerIdentifier}\u0000${entry.accountIdentifier}\u0000${entry.externalRefLineItemID}`;
     push(this.byLineItem, lineKey, entry);
     if (entry.recipientKey !== null) {
       push(this.byRecipient, `${entry.recipientKey}\u0000${entry.utid}\u0000${entry.amount}`, entry);
     }
+    return entry;
+  }
+
+  /** A scheduled entry whose date has come: delivered now. */
+  markFulfilled(entry: LedgerEntry, at: string): void {
+    if (entry.state !== 'scheduled') return;
+    entry.state = 'fulfilled';
+    entry.fulfilledAt = at;
+  }
+
+  /** A delivered entry Tango later turned FAILED. */
+  markReversed(entry: LedgerEntry, at: string): void {
+    if (entry.state !== 'fulfilled') return;
+    entry.state = 'reversed';
+    entry.reversedAt = at;
   }
 
   get size(): number {
     return this.all.length;
   }
 
+  /** Snapshots: later state changes do not show in an array already returned. */
   entries(): LedgerEntry[] {
-    return this.all.slice();
+    return this.all.map((entry) => ({ ...entry }));
   }
 
   duplicates(): LedgerDuplicates {
     const lineItems: LineItemDuplicate[] = [];
-    for (const entries of this.byLineItem.values()) {
+    for (const all of this.byLineItem.values()) {
+      const entries = counted(all);
       const first = entries[0];
       if (entries.length > 1 && first) {
         lineItems.push({
@@ -106,12 +139,13 @@ export class FulfilmentLedger implements Ledger {
           accountIdentifier: first.accountIdentifier,
           externalRefLineItemID: first.externalRefLineItemID,
           count: entries.length,
-          entries: entries.slice(),
+          entries,
         });
       }
     }
     const recipients: RecipientDuplicate[] = [];
-    for (const entries of this.byRecipient.values()) {
+    for (const all of this.byRecipient.values()) {
+      const entries = counted(all);
       const first = entries[0];
       if (entries.length > 1 && first?.recipientKey) {
         recipients.push({
@@ -119,12 +153,17 @@ export class FulfilmentLedger implements Ledger {
           utid: first.utid,
           amount: first.amount,
           count: entries.length,
-          entries: entries.slice(),
+          entries,
         });
       }
     }
     return { lineItems, recipients };
   }
+}
+
+/** The entries that count as a reward (fulfilled or scheduled), as snapshots. */
+function counted(entries: LedgerEntry[]): LedgerEntry[] {
+  return entries.filter((entry) => entry.state !== 'reversed').map((entry) => ({ ...entry }));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

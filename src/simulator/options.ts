@@ -145,6 +145,9 @@ export const simulatorOptionsSchema = z.object({
       retryingEvents: z.boolean().default(false),
       /** Subscriptions present from the start (as if registered through POST /webhooks). */
       subscriptions: z.array(webhookSubscriptionOptionSchema).default([]),
+      /** Send another AsyncOrderStatus event (next revision, re-derived status) when a final order's
+       *  item is reversed. Tango documents no such event. */
+      reversalEvents: z.boolean().default(false),
     })
     .default({
       signatureHeader: 'X-Signed-Payload',
@@ -155,6 +158,7 @@ export const simulatorOptionsSchema = z.object({
       attemptTimeoutMs: 5_000,
       retryingEvents: false,
       subscriptions: [],
+      reversalEvents: false,
     }),
   faults: z
     .object({
@@ -173,6 +177,15 @@ export const simulatorOptionsSchema = z.object({
       responseLostRate: rate.default(0),
       /** One-shot faults consumed, in order, by the first matching requests. */
       script: z.array(scriptedFaultSchema).default([]),
+      /** GET of an order answers 404 (as for an unknown order) until this long after its creation
+       *  (on the simulator's clock; 0 = visible at once). */
+      getLagMs: nonNegative.default(0),
+      /** Share of new orders the GET lag applies to (seeded; only used when getLagMs > 0). */
+      getLagRate: rate.default(1),
+      /** Share of delivered line items Tango later turns FAILED (seeded; 0 = never). */
+      reversalRate: rate.default(0),
+      /** How long after its delivery a reversalRate item is reversed (wall-clock ms). */
+      reversalAfterMs: nonNegative.default(500),
       webhook: z
         .object({
           dropRate: rate.default(0),
@@ -193,6 +206,10 @@ export const simulatorOptionsSchema = z.object({
       dropConnectionRate: 0,
       responseLostRate: 0,
       script: [],
+      getLagMs: 0,
+      getLagRate: 1,
+      reversalRate: 0,
+      reversalAfterMs: 500,
       webhook: { dropRate: 0, duplicateRate: 0, delayMs: 0, reorderWindowMs: 0 },
     }),
 });

@@ -1,9 +1,11 @@
 // The simulator's Tango state and behaviour: accounts and balances, the catalog, async orders with
 // their line items, the background processing that moves them PENDING -> PROCESSING -> final (at a
 // configurable pace, applying the failure rules), cursor pages of line items, and the ledger entry
-// of every delivered item.
+// of every delivered item. Also what Tango's docs allow later on: a GET that does not see a new
+// order yet, items scheduled for a future deliveryDate (on a clock tests can move), and delivered
+// items reversed to FAILED.
 import { createHash, randomUUID } from 'node:crypto';
-import { FulfilmentLedger, recipientKey } from './ledger.ts';
+import { FulfilmentLedger, recipientKey, type LedgerEntry } from './ledger.ts';
 import { type AccountSeed, type CatalogItem, type SimulatorOptions } from './options.ts';
 import { type SeededRandom } from './random.ts';
 import { fieldError, SimulatorHttpError } from './tango-errors.ts';
@@ -34,6 +36,9 @@ interface StoredLineItem {
   rewardName: string;
   currencyCode: string;
   charged: number;
+  /** Set while the item waits for its deliveryDate (PENDING / SCHEDULED, already charged). */
+  scheduledForMs?: number;
+  ledgerEntry?: LedgerEntry;
 }
 
 interface StoredOrder {
@@ -56,6 +61,8 @@ interface StoredOrder {
   processed: number;
   charged: number;
   revision: number;
+  /** GET answers 404 before this time on the simulator's clock (the GET lag). */
+  hiddenUntilMs: number;
 }
 
 export interface FailedLineItemView {
@@ -69,6 +76,38 @@ export interface CreateOrderOutcome {
   httpStatus: 200 | 201;
   body: Record<string, unknown>;
 }
+
+/** An order staged as if another client had created it earlier (same body as POST /asyncOrders). */
+export interface PreloadOrderInput {
+  input: CreateOrderInput;
+  /** When that client created it (simulator clock, ms); now when absent. */
+  createdAtMs?: number;
+}
+
+export interface PreloadedOrder {
+  referenceOrderID: string;
+  externalRefID: string;
+  status: OrderStatus;
+  totalLineItems: number;
+  createdAt: string;
+  failedLineItems: FailedLineItemView[];
+  duplicateLineItemRefIds: Record<string, number>;
+}
+
+export interface ReversalInput {
+  /** Optional when only one order has this externalRefID. */
+  customerIdentifier?: string;
+  accountIdentifier?: string;
+  externalRefID: string;
+  externalRefLineItemID: string;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export const defaultReversalError = {
+  errorCode: 'REVERSED',
+  errorMessage: 'reward reversed after delivery',
+} as const;
 
 export interface LineItemQuery {
   maxResults: number;
@@ -86,13 +125,33 @@ export interface ProcessingCounters {
   lineItemsRejected: number;
   lineItemsDelivered: number;
   lineItemsFailed: number;
+  /** Accepted for a future deliveryDate (counted in lineItemsDelivered too once delivered). */
+  lineItemsScheduled: number;
+  /** Delivered, then turned FAILED (also counted in lineItemsDelivered). */
+  lineItemsReversed: number;
   failuresByCode: Record<string, number>;
 }
 
 const finalStatuses = new Set<OrderStatus>(['COMPLETE', 'PARTIAL', 'FAILED']);
 
+function webhookStatus(status: OrderStatus): WebhookStatus {
+  return status === 'COMPLETE' ? 'SUCCESSFUL' : status === 'PARTIAL' ? 'PARTIALFAILED' : 'FAILED';
+}
+
 function orderKey(customerIdentifier: string, accountIdentifier: string, externalRefID: string): string {
   return `${customerIdentifier}\u0000${accountIdentifier}\u0000${externalRefID}`;
+}
+
+function notFound(customerIdentifier: string, accountIdentifier: string, externalRefID: string) {
+  return new SimulatorHttpError(
+    404,
+    '404.001',
+    `No async order with externalRefID '${externalRefID}' under customer '${customerIdentifier}' / account '${accountIdentifier}'`,
+  );
+}
+
+function isScheduled(item: StoredLineItem): boolean {
+  return item.status === 'PENDING' && item.scheduledForMs !== undefined;
 }
 
 function roundMoney(value: number): number {
@@ -118,6 +177,8 @@ export class OrderBook {
     lineItemsRejected: 0,
     lineItemsDelivered: 0,
     lineItemsFailed: 0,
+    lineItemsScheduled: 0,
+    lineItemsReversed: 0,
     failuresByCode: {},
   };
   private readonly accounts = new Map<string, AccountState>();
@@ -126,6 +187,12 @@ export class OrderBook {
   /** Line items (per account) that already hit the transient rule once. */
   private readonly transientSeen = new Set<string>();
   private readonly queue: StoredOrder[] = [];
+  /** Items waiting for their deliveryDate. */
+  private scheduled: { order: StoredOrder; item: StoredLineItem }[] = [];
+  /** Random reversals (faults.reversalRate) not applied yet. */
+  private pendingReversals = 0;
+  /** How far the simulator's clock is ahead of the wall clock (advanceClock). */
+  private clockOffsetMs = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private ticker: NodeJS.Timeout | undefined;
   private lastTick = 0;
@@ -141,10 +208,38 @@ export class OrderBook {
     catalog: CatalogItem[],
     private readonly random: SeededRandom,
     private readonly webhooks: WebhookDispatcher,
+    /** Separate streams, so that lag and reversal draws do not change the failure draws of a seed. */
+    private readonly lagRandom: SeededRandom,
+    private readonly reversalRandom: SeededRandom,
   ) {
     const createdAt = new Date().toISOString();
     for (const account of accounts) this.accounts.set(account.accountIdentifier, { ...account, createdAt });
     for (const item of catalog) this.catalog.set(item.utid, item);
+  }
+
+  // ---- the simulator's clock ----
+
+  /** The simulator's "now" (ms): the wall clock plus every advanceClock so far. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Moves the simulator's clock forward and delivers every scheduled item that has come due. */
+  advanceClock(ms: number): number {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new SimulatorHttpError(
+        400,
+        '400.001',
+        `advanceMs must be a non-negative number of milliseconds, got ${String(ms)}`,
+      );
+    }
+    this.clockOffsetMs += ms;
+    this.deliverDue();
+    return this.now();
+  }
+
+  clockOffset(): number {
+    return this.clockOffsetMs;
   }
 
   // ---- accounts and catalog ----
@@ -256,6 +351,51 @@ export class OrderBook {
       }
       return { httpStatus: 200, body: this.createResponse(existing, [], {}, this.shapeFor(existing)) };
     }
+    const { order, failedLineItems, duplicateLineItemRefIds } = this.newOrder(input, account, this.now());
+    const shape = this.nextCreateShape();
+    return {
+      httpStatus: 201,
+      body: this.createResponse(order, failedLineItems, duplicateLineItemRefIds, shape),
+    };
+  }
+
+  /**
+   * Creates an order as if another client had POSTed it (at createdAtMs): test tooling to stage an
+   * externalRefID collision. Its items are validated and processed like any order's.
+   */
+  preload({ input, createdAtMs }: PreloadOrderInput): PreloadedOrder {
+    const account = this.accounts.get(input.accountIdentifier);
+    if (!account || account.customerIdentifier !== input.customerIdentifier) {
+      throw new SimulatorHttpError(
+        422,
+        '422.001',
+        `Invalid customer or account: '${input.customerIdentifier}' / '${input.accountIdentifier}' does not exist`,
+      );
+    }
+    if (this.orders.has(orderKey(input.customerIdentifier, input.accountIdentifier, input.externalRefID))) {
+      throw new SimulatorHttpError(
+        409,
+        '409.024',
+        `order '${input.externalRefID}' already exists under account '${input.accountIdentifier}'`,
+      );
+    }
+    const { order, failedLineItems, duplicateLineItemRefIds } = this.newOrder(
+      input,
+      account,
+      createdAtMs ?? this.now(),
+    );
+    return {
+      referenceOrderID: order.referenceOrderID,
+      externalRefID: order.externalRefID,
+      status: order.status,
+      totalLineItems: order.items.length,
+      createdAt: order.createdAt,
+      failedLineItems,
+      duplicateLineItemRefIds,
+    };
+  }
+
+  private newOrder(input: CreateOrderInput, account: AccountState, now: number) {
     if (account.status !== 'ACTIVE') {
       throw new SimulatorHttpError(
         422,
@@ -264,7 +404,6 @@ export class OrderBook {
       );
     }
 
-    const now = Date.now();
     const seen = new Map<string, number>();
     const accepted: StoredLineItem[] = [];
     const rejected: StoredLineItem[] = [];
@@ -321,6 +460,8 @@ export class OrderBook {
       ? [...accepted, ...rejected].sort((a, b) => a.index - b.index)
       : accepted;
     visible.forEach((item, index) => (item.index = index));
+    const { getLagMs, getLagRate } = this.options().faults;
+    const lagged = getLagMs > 0 && this.lagRandom.chance(getLagRate);
     this.orderSeq += 1;
     const order: StoredOrder = {
       referenceOrderID: `RA-SIM-${String(this.orderSeq).padStart(8, '0')}`,
@@ -340,17 +481,14 @@ export class OrderBook {
       processed: 0,
       charged: 0,
       revision: 0,
+      hiddenUntilMs: lagged ? now + getLagMs : now,
     };
-    this.orders.set(key, order);
+    this.orders.set(orderKey(input.customerIdentifier, input.accountIdentifier, input.externalRefID), order);
     this.counters.ordersCreated += 1;
     this.counters.lineItemsAccepted += accepted.length;
     this.counters.lineItemsRejected += rejected.length;
     this.later(this.options().processingDelayMs, () => this.startProcessing(order));
-    const shape = this.nextCreateShape();
-    return {
-      httpStatus: 201,
-      body: this.createResponse(order, failedLineItems, duplicateLineItemRefIds, shape),
-    };
+    return { order, failedLineItems, duplicateLineItemRefIds };
   }
 
   update(
@@ -368,6 +506,10 @@ export class OrderBook {
 
   get(customerIdentifier: string, accountIdentifier: string, externalRefID: string, query: LineItemQuery) {
     const order = this.find(customerIdentifier, accountIdentifier, externalRefID);
+    // The GET lag: not visible yet, answered exactly like an order that does not exist.
+    if (this.now() < order.hiddenUntilMs)
+      throw notFound(customerIdentifier, accountIdentifier, externalRefID);
+    this.deliverDue();
     const page = this.page(order, query);
     const lineItems =
       page.items.length === 0 && query.failedOnly
@@ -398,8 +540,9 @@ export class OrderBook {
     this.ticker = undefined;
   }
 
-  /** Whether every order has reached a final status. */
+  /** Whether every order has reached a final status and no random reversal is still to come. */
   isIdle(): boolean {
+    if (this.pendingReversals > 0) return false;
     for (const order of this.orders.values()) if (!finalStatuses.has(order.status)) return false;
     return true;
   }
@@ -410,13 +553,7 @@ export class OrderBook {
 
   private find(customerIdentifier: string, accountIdentifier: string, externalRefID: string): StoredOrder {
     const order = this.orders.get(orderKey(customerIdentifier, accountIdentifier, externalRefID));
-    if (!order) {
-      throw new SimulatorHttpError(
-        404,
-        '404.001',
-        `No async order with externalRefID '${externalRefID}' under customer '${customerIdentifier}' / account '${accountIdentifier}'`,
-      );
-    }
+    if (!order) throw notFound(customerIdentifier, accountIdentifier, externalRefID);
     return order;
   }
 
@@ -512,8 +649,10 @@ export class OrderBook {
       deliveryMethod: item.input.deliveryMethod,
       rewardName: item.rewardName,
       amount: item.input.amount,
+      // Tango charges at order time: a scheduled item shows its charge while it waits, and a
+      // reversed one keeps it (no refund is documented).
       amountCharged:
-        item.status === 'COMPLETE'
+        item.charged > 0
           ? {
               value: item.charged,
               currencyCode: item.currencyCode,
@@ -522,7 +661,10 @@ export class OrderBook {
               total: item.charged,
             }
           : null,
-      scheduledDeliveryDate: item.input.deliveryDate ?? null,
+      scheduledDeliveryDate:
+        item.input.deliveryDate === undefined
+          ? null
+          : new Date(Date.parse(item.input.deliveryDate)).toISOString(),
       lineItemErrors: item.errors,
     };
   }
@@ -686,6 +828,7 @@ export class OrderBook {
 
   /** Processes up to `limit` line items from the head of the queue; returns how many it did. */
   private processSome(limit: number): number {
+    this.deliverDue();
     let done = 0;
     while (done < limit) {
       const order = this.queue[0];
@@ -715,15 +858,28 @@ export class OrderBook {
         (this.counters.failuresByCode[problem.code.name] ?? 0) + 1;
       return;
     }
+    // Charged at order time, scheduled or not.
     const account = this.accounts.get(order.accountIdentifier);
     const amount = item.input.amount;
     if (account) account.balance = roundMoney(account.balance - amount);
     order.charged = roundMoney(order.charged + amount);
     item.charged = amount;
-    item.status = 'COMPLETE';
-    item.deliveryStatus = item.input.deliveryDate ? 'SCHEDULED' : 'DELIVERED';
-    this.counters.lineItemsDelivered += 1;
-    this.ledger.record({
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    const dueMs = item.input.deliveryDate === undefined ? undefined : Date.parse(item.input.deliveryDate);
+    const scheduled = dueMs !== undefined && dueMs > now;
+    if (scheduled) {
+      item.status = 'PENDING';
+      item.deliveryStatus = 'SCHEDULED';
+      item.scheduledForMs = dueMs;
+      this.scheduled.push({ order, item });
+      this.counters.lineItemsScheduled += 1;
+    } else {
+      item.status = 'COMPLETE';
+      item.deliveryStatus = 'DELIVERED';
+      this.counters.lineItemsDelivered += 1;
+    }
+    item.ledgerEntry = this.ledger.record({
       customerIdentifier: order.customerIdentifier,
       accountIdentifier: order.accountIdentifier,
       externalRefID: order.externalRefID,
@@ -735,8 +891,117 @@ export class OrderBook {
       utid: item.input.utid,
       amount,
       currencyCode: item.currencyCode,
-      fulfilledAt: new Date().toISOString(),
+      state: scheduled ? 'scheduled' : 'fulfilled',
+      recordedAt: at,
+      scheduledFor: scheduled ? new Date(dueMs).toISOString() : null,
+      fulfilledAt: scheduled ? null : at,
+      reversedAt: null,
     });
+    if (!scheduled) this.maybeReverseLater(order, item);
+  }
+
+  /** Delivers every scheduled item whose deliveryDate the simulator's clock has reached. */
+  deliverDue(): void {
+    if (this.scheduled.length === 0) return;
+    const now = this.now();
+    const waiting: { order: StoredOrder; item: StoredLineItem }[] = [];
+    for (const entry of this.scheduled) {
+      const { order, item } = entry;
+      if (!isScheduled(item)) continue;
+      if ((item.scheduledForMs ?? 0) > now) {
+        waiting.push(entry);
+        continue;
+      }
+      item.status = 'COMPLETE';
+      item.deliveryStatus = 'DELIVERED';
+      this.counters.lineItemsDelivered += 1;
+      // Delivered on its date, whenever the simulator noticed that the date had come.
+      const deliveredAt = new Date(item.scheduledForMs ?? now).toISOString();
+      if (item.ledgerEntry) this.ledger.markFulfilled(item.ledgerEntry, deliveredAt);
+      this.maybeReverseLater(order, item);
+    }
+    this.scheduled = waiting;
+  }
+
+  /** faults.reversalRate: a delivered item turns FAILED reversalAfterMs later. */
+  private maybeReverseLater(order: StoredOrder, item: StoredLineItem): void {
+    const { reversalRate, reversalAfterMs } = this.options().faults;
+    if (!this.reversalRandom.chance(reversalRate)) return;
+    this.pendingReversals += 1;
+    this.later(reversalAfterMs, () => {
+      this.pendingReversals -= 1;
+      if (item.status === 'COMPLETE') this.reverseItem(order, item, defaultReversalError);
+    });
+  }
+
+  // ---- reversals ----
+
+  /** Turns a COMPLETE line item FAILED after the fact, as Tango may. Returns the item's GET view. */
+  reverse(input: ReversalInput): Record<string, unknown> {
+    const order = this.findForReversal(input);
+    const item = order.items.find(
+      (candidate) => candidate.input.externalRefLineItemID === input.externalRefLineItemID,
+    );
+    if (!item) {
+      throw new SimulatorHttpError(
+        404,
+        '404.003',
+        `order '${order.externalRefID}' has no line item '${input.externalRefLineItemID}'`,
+      );
+    }
+    if (item.status !== 'COMPLETE') {
+      throw new SimulatorHttpError(
+        409,
+        '409.000',
+        `line item '${input.externalRefLineItemID}' is ${item.status}${isScheduled(item) ? ' (SCHEDULED)' : ''}; only a COMPLETE item can be reversed`,
+      );
+    }
+    this.reverseItem(order, item, {
+      errorCode: input.errorCode ?? defaultReversalError.errorCode,
+      errorMessage: input.errorMessage ?? defaultReversalError.errorMessage,
+    });
+    return this.lineItemView(item);
+  }
+
+  private findForReversal(input: ReversalInput): StoredOrder {
+    if (input.customerIdentifier !== undefined && input.accountIdentifier !== undefined) {
+      return this.find(input.customerIdentifier, input.accountIdentifier, input.externalRefID);
+    }
+    const candidates = [...this.orders.values()].filter(
+      (order) =>
+        order.externalRefID === input.externalRefID &&
+        (input.customerIdentifier === undefined || order.customerIdentifier === input.customerIdentifier) &&
+        (input.accountIdentifier === undefined || order.accountIdentifier === input.accountIdentifier),
+    );
+    const [only] = candidates;
+    if (candidates.length === 1 && only) return only;
+    if (candidates.length === 0) {
+      throw notFound(input.customerIdentifier ?? '*', input.accountIdentifier ?? '*', input.externalRefID);
+    }
+    throw new SimulatorHttpError(
+      400,
+      '400.001',
+      `externalRefID '${input.externalRefID}' exists under ${candidates.length} accounts: give customerIdentifier and accountIdentifier`,
+    );
+  }
+
+  private reverseItem(
+    order: StoredOrder,
+    item: StoredLineItem,
+    error: { errorCode: string; errorMessage: string },
+  ): void {
+    item.status = 'FAILED';
+    item.deliveryStatus = 'FAILED';
+    item.errors = [{ errorCode: error.errorCode, errorMessage: error.errorMessage }];
+    this.counters.lineItemsReversed += 1;
+    this.counters.failuresByCode[error.errorCode] = (this.counters.failuresByCode[error.errorCode] ?? 0) + 1;
+    if (item.ledgerEntry) this.ledger.markReversed(item.ledgerEntry, new Date(this.now()).toISOString());
+    // An order still processing gets its status when it finishes; a final one is derived again.
+    if (!finalStatuses.has(order.status)) return;
+    const { status, successful, failed } = this.outcome(order);
+    order.status = status;
+    if (this.options().webhooks.reversalEvents)
+      this.publish(order, webhookStatus(status), successful, failed);
   }
 
   /** The failure rules applied at processing time, in order; undefined = deliver. */
@@ -800,19 +1065,28 @@ export class OrderBook {
     return undefined;
   }
 
-  private finish(order: StoredOrder): void {
-    let complete = 0;
+  /** An order's final status from its items; an item scheduled for later counts as a success. */
+  private outcome(order: StoredOrder): { status: OrderStatus; successful: number; failed: number } {
+    let successful = 0;
     let failed = 0;
     for (const item of order.items) {
-      if (item.status === 'COMPLETE') complete += 1;
+      if (item.status === 'COMPLETE' || isScheduled(item)) successful += 1;
       else if (item.status === 'FAILED') failed += 1;
     }
-    order.status =
-      complete === order.items.length && complete > 0 ? 'COMPLETE' : complete === 0 ? 'FAILED' : 'PARTIAL';
-    order.completedAt = new Date().toISOString();
-    const status: WebhookStatus =
-      order.status === 'COMPLETE' ? 'SUCCESSFUL' : order.status === 'PARTIAL' ? 'PARTIALFAILED' : 'FAILED';
-    this.publish(order, status, complete, failed);
+    const status: OrderStatus =
+      successful === order.items.length && successful > 0
+        ? 'COMPLETE'
+        : successful === 0
+          ? 'FAILED'
+          : 'PARTIAL';
+    return { status, successful, failed };
+  }
+
+  private finish(order: StoredOrder): void {
+    const { status, successful, failed } = this.outcome(order);
+    order.status = status;
+    order.completedAt = new Date(this.now()).toISOString();
+    this.publish(order, webhookStatus(status), successful, failed);
   }
 
   private publish(order: StoredOrder, status: WebhookStatus, successful = 0, failed = 0): void {

@@ -15,7 +15,13 @@ import {
   type SimulatorOptions,
   type SimulatorOptionsPatch,
 } from './options.ts';
-import { OrderBook, type LineItemQuery, type ProcessingCounters } from './order-book.ts';
+import {
+  OrderBook,
+  type LineItemQuery,
+  type PreloadedOrder,
+  type ProcessingCounters,
+  type ReversalInput,
+} from './order-book.ts';
 import { SeededRandom } from './random.ts';
 import { errorBody, fieldError, SimulatorHttpError, type TangoFieldError } from './tango-errors.ts';
 import { parseCreateOrderRequest, parseUpdateOrderRequest } from './validation.ts';
@@ -58,12 +64,35 @@ export interface RunningSimulator {
   configure(patch: SimulatorOptionsPatch): SimulatorOptions;
   /** Credits an account; returns the new balance. */
   addFunds(accountIdentifier: string, amount: number): number;
+  /**
+   * Creates an order as if another client had POSTed it earlier (any POST /asyncOrders body, plus
+   * an optional createdAt), so that a test can stage an externalRefID collision. Its items are
+   * validated, charged, processed and recorded in the ledger like any order's. 409 if it exists.
+   */
+  preloadOrder(order: PreloadOrderRequest): PreloadedOrder;
+  /** The simulator's clock: the wall clock plus every advanceClock so far. */
+  now(): Date;
+  /** Moves the simulator's clock forward (deliveryDate checks, scheduled deliveries, GET lag). */
+  advanceClock(ms: number): Date;
+  /** Turns a COMPLETE line item FAILED, as Tango may after delivery; returns its GET view. */
+  reverseLineItem(reversal: ReversalInput): Record<string, unknown>;
   stats(): SimulatorStats;
   webhookSubscriptions(): WebhookSubscription[];
   webhookDeliveries(): WebhookDeliveryRecord[];
   /** Resolves when every order is final and no webhook delivery is pending; rejects after timeoutMs. */
   whenIdle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What preloadOrder and POST /_admin/orders take: a POST /asyncOrders body and when it was created. */
+export interface PreloadOrderRequest {
+  customerIdentifier: string;
+  accountIdentifier: string;
+  externalRefID: string;
+  lineItems: unknown[];
+  /** ISO date-time (or a Date) on the simulator's clock; now when absent. */
+  createdAt?: string | Date;
+  [field: string]: unknown;
 }
 
 const fixedAtStart = ['host', 'port', 'seed', 'accounts', 'catalog'] as const;
@@ -141,6 +170,64 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
       fieldError('(body)', 'JSON', 'not valid JSON', raw.toString('utf8').slice(0, 100)),
     ]);
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parsePreload(body: unknown) {
+  if (!isObject(body)) {
+    throw new SimulatorHttpError(400, '400.001', 'Request is invalid: the body must be an order object');
+  }
+  const { createdAt, ...order } = body;
+  let createdAtMs: number | undefined;
+  if (createdAt !== undefined) {
+    createdAtMs =
+      createdAt instanceof Date
+        ? createdAt.getTime()
+        : typeof createdAt === 'string'
+          ? Date.parse(createdAt)
+          : NaN;
+    if (Number.isNaN(createdAtMs)) {
+      throw new SimulatorHttpError(400, '400.001', 'Request is invalid: createdAt must be an ISO date-time', [
+        fieldError('createdAt', 'DateTime', 'must be an ISO date-time', String(createdAt)),
+      ]);
+    }
+  }
+  return { input: parseCreateOrderRequest(order), createdAtMs };
+}
+
+function optionalText(body: Record<string, unknown>, key: string): string | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value === '') {
+    throw new SimulatorHttpError(400, '400.001', `Request is invalid: ${key} must be a non-empty string`, [
+      fieldError(key, 'Type', 'must be a non-empty string', String(value)),
+    ]);
+  }
+  return value;
+}
+
+function parseReversal(body: unknown): ReversalInput {
+  if (!isObject(body)) {
+    throw new SimulatorHttpError(400, '400.001', 'Request is invalid: the body must be an object');
+  }
+  const externalRefID = optionalText(body, 'externalRefID');
+  const externalRefLineItemID = optionalText(body, 'externalRefLineItemID');
+  if (externalRefID === undefined || externalRefLineItemID === undefined) {
+    throw new SimulatorHttpError(
+      400,
+      '400.001',
+      'Request is invalid: externalRefID and externalRefLineItemID are required',
+    );
+  }
+  const reversal: ReversalInput = { externalRefID, externalRefLineItemID };
+  for (const key of ['customerIdentifier', 'accountIdentifier', 'errorCode', 'errorMessage'] as const) {
+    const value = optionalText(body, key);
+    if (value !== undefined) reversal[key] = value;
+  }
+  return reversal;
 }
 
 function queryList(url: URL, name: string): string[] | undefined {
@@ -231,7 +318,15 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
   const faultRandom = new SeededRandom(options.seed ^ 0x5bd1e995);
   const webhookRandom = new SeededRandom(options.seed ^ 0x27d4eb2f);
   const webhooks = new WebhookDispatcher(() => options, webhookRandom);
-  const book = new OrderBook(() => options, accounts, catalog, failureRandom, webhooks);
+  const book = new OrderBook(
+    () => options,
+    accounts,
+    catalog,
+    failureRandom,
+    webhooks,
+    new SeededRandom(options.seed ^ 0x1b873593),
+    new SeededRandom(options.seed ^ 0x4cf5ad43),
+  );
   for (const subscription of options.webhooks.subscriptions) {
     webhooks.register({
       ...subscription,
@@ -361,6 +456,8 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
 
   // ---- routes ----
 
+  const clockView = () => ({ now: new Date(book.now()).toISOString(), offsetMs: book.clockOffset() });
+
   const handlers = {
     createOrder: async (ctx: RequestContext): Promise<HandlerResult> => {
       const body = await readJson(ctx.req);
@@ -390,10 +487,17 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
       status: 200,
       body: book.accountView(ctx.params[0] ?? ''),
     }),
-    adminLedger: (): HandlerResult => ({
-      status: 200,
-      body: { size: book.ledger.size, entries: book.ledger.entries(), duplicates: book.ledger.duplicates() },
-    }),
+    adminLedger: (): HandlerResult => {
+      book.deliverDue();
+      return {
+        status: 200,
+        body: {
+          size: book.ledger.size,
+          entries: book.ledger.entries(),
+          duplicates: book.ledger.duplicates(),
+        },
+      };
+    },
     adminStats: (): HandlerResult => ({ status: 200, body: stats() }),
     adminGetConfig: (): HandlerResult => ({ status: 200, body: options }),
     adminConfig: async (ctx: RequestContext): Promise<HandlerResult> => {
@@ -414,6 +518,20 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
         body: { accountIdentifier: account.accountIdentifier, currentBalance: account.balance },
       };
     },
+    adminPreloadOrder: async (ctx: RequestContext): Promise<HandlerResult> => ({
+      status: 201,
+      body: book.preload(parsePreload(await readJson(ctx.req))),
+    }),
+    adminGetClock: (): HandlerResult => ({ status: 200, body: clockView() }),
+    adminClock: async (ctx: RequestContext): Promise<HandlerResult> => {
+      const body = (await readJson(ctx.req)) as { advanceMs?: unknown } | null;
+      book.advanceClock(Number(body?.advanceMs));
+      return { status: 200, body: clockView() };
+    },
+    adminReversal: async (ctx: RequestContext): Promise<HandlerResult> => ({
+      status: 200,
+      body: book.reverse(parseReversal(await readJson(ctx.req))),
+    }),
     adminWebhooks: (): HandlerResult => ({
       status: 200,
       body: { subscriptions: webhooks.list(), deliveries: webhooks.deliveries() },
@@ -483,6 +601,15 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
         { POST: admin('POST /_admin/accounts/{id}/funds', handlers.adminFunds) },
       ],
       [/^\/_admin\/webhooks$/, { GET: admin('GET /_admin/webhooks', handlers.adminWebhooks) }],
+      [/^\/_admin\/orders$/, { POST: admin('POST /_admin/orders', handlers.adminPreloadOrder) }],
+      [
+        /^\/_admin\/clock$/,
+        {
+          GET: admin('GET /_admin/clock', handlers.adminGetClock),
+          POST: admin('POST /_admin/clock', handlers.adminClock),
+        },
+      ],
+      [/^\/_admin\/reversals$/, { POST: admin('POST /_admin/reversals', handlers.adminReversal) }],
     ];
     for (const [pattern, methods] of table) {
       const match = pattern.exec(path);
@@ -655,18 +782,21 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
     }
   };
 
-  const stats = (): SimulatorStats => ({
-    requests: structuredClone(requestCounts),
-    totalRequests,
-    faults: { ...faultCounts },
-    orders: {
-      ...book.counters,
-      failuresByCode: { ...book.counters.failuresByCode },
-      count: book.orderCount(),
-    },
-    webhooks: { ...webhooks.counters },
-    ledgerSize: book.ledger.size,
-  });
+  const stats = (): SimulatorStats => {
+    book.deliverDue();
+    return {
+      requests: structuredClone(requestCounts),
+      totalRequests,
+      faults: { ...faultCounts },
+      orders: {
+        ...book.counters,
+        failuresByCode: { ...book.counters.failuresByCode },
+        count: book.orderCount(),
+      },
+      webhooks: { ...webhooks.counters },
+      ledgerSize: book.ledger.size,
+    };
+  };
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -697,9 +827,26 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
     get options() {
       return options;
     },
-    ledger: book.ledger,
+    // Reads first deliver what the clock has made due, as a GET would.
+    ledger: {
+      entries: () => {
+        book.deliverDue();
+        return book.ledger.entries();
+      },
+      duplicates: () => {
+        book.deliverDue();
+        return book.ledger.duplicates();
+      },
+      get size() {
+        return book.ledger.size;
+      },
+    },
     configure,
     addFunds: (accountIdentifier, amount) => book.addFunds(accountIdentifier, amount).balance,
+    preloadOrder: (order) => book.preload(parsePreload(order)),
+    now: () => new Date(book.now()),
+    advanceClock: (ms) => new Date(book.advanceClock(ms)),
+    reverseLineItem: (reversal) => book.reverse(reversal),
     stats,
     webhookSubscriptions: () => webhooks.list(),
     webhookDeliveries: () => webhooks.deliveries(),

@@ -32,7 +32,11 @@ describe('fulfilment ledger', () => {
       assert.equal(first.customerIdentifier, CUSTOMER);
       assert.equal(first.accountIdentifier, ACCOUNT);
       assert.ok(first.referenceOrderID && first.referenceLineItemId);
-      assert.ok(!Number.isNaN(Date.parse(first.fulfilledAt)));
+      assert.equal(first.state, 'fulfilled');
+      assert.ok(!Number.isNaN(Date.parse(first.fulfilledAt ?? '')));
+      assert.equal(first.recordedAt, first.fulfilledAt);
+      assert.equal(first.scheduledFor, null);
+      assert.equal(first.reversedAt, null);
       assert.equal(second.recipientKey, 'phone:15550100000');
       assert.deepEqual(sim.ledger.duplicates(), { lineItems: [], recipients: [] });
     } finally {
