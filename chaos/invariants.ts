@@ -86,6 +86,7 @@ export async function checkCampaignInvariants(options: {
   const fulfilled = new Set(
     simulator.ledger
       .entries()
+      .filter((entry) => entry.state === 'fulfilled')
       .map((entry) => entry.externalRefLineItemID)
       .filter((id) => inputSet.has(id)),
   );
