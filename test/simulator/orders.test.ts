@@ -254,6 +254,57 @@ describe('POST /asyncOrders line items, duplicates and idempotency', () => {
     assert.equal(different.json.status, 'COMPLETE');
     assert.equal(sim.ledger.entries().filter((entry) => entry.externalRefID === 'idem-1').length, 1);
   });
+
+  it('returns the existing order for an externalRefID POSTed again with other line items, changing nothing', async () => {
+    const original = orderBody('idem-other', [
+      lineItem('o1', { amount: 20 }),
+      lineItem('o2', { amount: 30 }),
+    ]);
+    assert.equal((await call(sim, 'POST', '/asyncOrders', original)).status, 201);
+    await sim.whenIdle();
+    const before = await call(sim, 'GET', orderPath('idem-other'));
+    const balance = (await call(sim, 'GET', `/accounts/${ACCOUNT}`)).json.currentBalance;
+    const { ordersCreated, ordersRepeated, lineItemsAccepted } = sim.stats().orders;
+    const ledgerBefore = sim.ledger.entries().filter((entry) => entry.externalRefID === 'idem-other');
+
+    // Other ids, another count, other amounts, one item that would be rejected on its own.
+    const other = orderBody('idem-other', [
+      lineItem('x1', { amount: 5 }),
+      lineItem('x2', { amount: 6 }),
+      lineItem('x3', { amount: 7 }),
+      lineItem('x-bad', { recipient: { email: 'not-an-email' } }),
+    ]);
+    const again = await call(sim, 'POST', '/asyncOrders', other);
+    assert.equal(again.status, 200);
+    assert.equal(again.json.externalRefID, 'idem-other');
+    assert.equal(again.json.status, 'COMPLETE');
+    assert.equal(again.json.totalLineItems, 2, "the existing order's count, not the new request's");
+    assert.deepEqual(again.json.failedLineItems, []);
+    assert.deepEqual(again.json.duplicateLineItemRefIds, {});
+    await sim.whenIdle();
+
+    const after = await call(sim, 'GET', orderPath('idem-other'));
+    assert.deepEqual(after.json, before.json, 'the order reads exactly as before');
+    assert.deepEqual(
+      after.json.lineItems.map((item: { externalRefLineItemID: string }) => item.externalRefLineItemID),
+      ['o1', 'o2'],
+    );
+    assert.deepEqual(after.json.amountCharged, { currencyCode: 'USD', value: 50, total: 50 });
+    assert.equal((await call(sim, 'GET', `/accounts/${ACCOUNT}`)).json.currentBalance, balance, 'no charge');
+    const stats = sim.stats().orders;
+    assert.equal(stats.ordersCreated, ordersCreated);
+    assert.equal(stats.ordersRepeated, ordersRepeated + 1);
+    assert.equal(stats.lineItemsAccepted, lineItemsAccepted);
+    assert.deepEqual(
+      sim.ledger.entries().filter((entry) => entry.externalRefID === 'idem-other'),
+      ledgerBefore,
+    );
+    assert.equal(
+      sim.ledger.entries().filter((entry) => entry.externalRefLineItemID.startsWith('x')).length,
+      0,
+      'none of the new items was fulfilled',
+    );
+  });
 });
 
 describe('POST /asyncOrders response shapes and modes', () => {
