@@ -88,6 +88,8 @@ export const searchAttributes = {
   itemsFailed: defineSearchAttributeKey('ItemsFailed', SearchAttributeType.INT),
   itemsGivenUp: defineSearchAttributeKey('ItemsGivenUp', SearchAttributeType.INT),
   orderOverdue: defineSearchAttributeKey('OrderOverdue', SearchAttributeType.BOOL),
+  /** The failure type while an order is blocked (e.g. OrderCollision, TangoUnauthorized); empty otherwise. */
+  orderBlocked: defineSearchAttributeKey('OrderBlocked', SearchAttributeType.KEYWORD),
   externalRefId: defineSearchAttributeKey('TangoExternalRefId', SearchAttributeType.KEYWORD),
 } as const;
 

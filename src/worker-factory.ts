@@ -26,6 +26,8 @@ export interface CampaignWorkerOptions {
   errorClassOverrides?: ErrorClassOverrides;
   /** Tango requests per second for the whole task queue (all workers together). */
   tangoTps?: number;
+  /** TANGO_VISIBILITY_GRACE_SECONDS in ms (default 10 minutes). */
+  visibilityGraceMs?: number;
   /**
    * Any other worker option: tuning (concurrency, cache), the payload codec's data converter,
    * interceptors, shutdown grace time, identity.
@@ -51,6 +53,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     tango: options.tango,
     classify: (errors) => classifyErrors(errors, overrides),
     autoFixerFor,
+    ...(options.visibilityGraceMs !== undefined ? { visibilityGraceMs: options.visibilityGraceMs } : {}),
   });
   return Worker.create({
     connection: options.connection,

@@ -239,6 +239,7 @@ export async function startCampaignWorker(
       tango,
       errorClassOverrides: config.errorClassOverrides,
       tangoTps: config.tango.tps,
+      visibilityGraceMs: config.tango.visibilityGraceMs,
       workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });

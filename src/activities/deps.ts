@@ -29,4 +29,8 @@ export interface ActivityDeps {
   classify: Classifier;
   /** The safe automatic fixes for a campaign, or undefined when it turned them off. */
   autoFixerFor: (definition: CampaignDefinition) => AutoFixer | undefined;
+  /** How long a 404 for an order we POSTed means "not visible yet" (default 10 minutes). */
+  visibilityGraceMs?: number;
+  /** The clock (tests move it). */
+  now?: () => number;
 }

@@ -21,6 +21,14 @@ export const failureTypes = {
   network: 'TangoNetworkError',
   badResponse: 'TangoBadResponse',
   invalidInput: 'InvalidCampaignInput',
+  /** An order under our externalRefID that we did not create: stop, infer nothing. */
+  collision: 'OrderCollision',
+  /** A 404 for an order we POSTed, within the visibility grace (retried). */
+  notVisibleYet: 'OrderNotVisibleYet',
+  /** Tango acknowledged the order but still does not show it after the grace. */
+  orderMissing: 'OrderMissing',
+  /** The order is not final yet (retried shortly). */
+  notSettled: 'OrderNotSettled',
 } as const;
 
 // A conflict "still processing" (409.002) clears by itself; Tango asks to wait at least 2 s.

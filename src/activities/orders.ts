@@ -1,24 +1,32 @@
-// Activities of one order (chunk): submit a round, read its status, settle it (failed pages,
-// reconciliation, classification), apply operator input, and seal the final book. Each reads the
-// book version the workflow names and writes the next one, so a retried attempt overwrites rather
-// than duplicates; history sees keys and counts only.
+// Activities of one order (chunk): submit a round, read its status, settle it item by item against
+// Tango's own record, re-read scheduled or pending items, apply operator input, and seal the final
+// book. Each reads the book version the workflow names and writes the next one, so a retried attempt
+// overwrites rather than duplicates; history sees keys and counts only.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type BookEntry,
   type ItemError,
   type RoundObservation,
+  type TangoItemRecord,
   applyCorrections,
   applySkips,
   countBook,
+  giveUpExhausted,
+  giveUpInDoubt,
   giveUpWaiting,
   markSubmitted,
   releaseFunds,
+  openItems as openItemsOf,
   settleRound,
-  unaccountedIds,
 } from '../campaign/order-book.ts';
-import { orderBookKey, orderFinalBookKey, roundOrderKey, roundRejectedKey } from '../campaign/book-keys.ts';
-import { failedItemsPageKey } from '../store/keys.ts';
+import {
+  orderBookKey,
+  orderFinalBookKey,
+  roundLineItemsPageKey,
+  roundOrderKey,
+  roundRejectedKey,
+} from '../campaign/book-keys.ts';
 import { getJson, putJson, putJsonLines, readJsonLines } from '../store/json.ts';
 import {
   isFinalOrderStatus,
@@ -67,8 +75,13 @@ export interface SettleResult {
   bookKey: string;
   counts: ItemCounts;
   failuresThisRound: Record<FailureClassName, number>;
-  failedPages: number;
+  /** Line-item pages read (all items, not only the failed ones). */
+  pages: number;
   lookups: number;
+  /** Items Tango holds undecided (PENDING with no future delivery date): read again later. */
+  pending: number;
+  /** The earliest delivery date of the order's scheduled items (ISO). */
+  nextScheduled?: string;
 }
 
 export type OperatorAction =
@@ -76,7 +89,14 @@ export type OperatorAction =
   | { kind: 'skip'; key: string }
   | { kind: 'funds-released' }
   | { kind: 'give-up-waiting'; reason: string }
-  | { kind: 'give-up-queued'; reason: string };
+  | { kind: 'give-up-queued'; reason: string }
+  /** Rounds exhausted: queued items go, except those an operator just corrected. */
+  | { kind: 'give-up-exhausted'; reason: string }
+  /**
+   * The order stops before the queued items' POST settled: if any attempt of that round's POST was
+   * made they are "fate unknown" (given up, never resent), otherwise never sent (cancelled).
+   */
+  | { kind: 'give-up-unsent'; round: number; externalRefID: string; reason: string };
 
 export interface ApplyResult {
   bookKey: string;
@@ -85,8 +105,28 @@ export interface ApplyResult {
   ignored: number;
 }
 
+/** What the round's POST left in the store (roundOrderKey). Older records lack the newer fields. */
+interface RoundRecord {
+  externalRefID: string;
+  /** When the first attempt of this round's POST was about to be sent (worker clock, ISO). */
+  firstAttemptAt: string;
+  /** Some attempt got a 2xx: Tango acknowledged an order under this externalRefID. */
+  acknowledged: boolean;
+  items?: number;
+  httpStatus?: number;
+  created?: boolean;
+  createdAt?: string;
+  status?: string;
+  /** Why the order under this externalRefID is not ours; set once, never cleared. */
+  collision?: string;
+}
+
 const LOOKUP_BATCH = 50;
-const FAILED_PAGE_SIZE = 500;
+const PAGE_SIZE = 500;
+const DEFAULT_VISIBILITY_GRACE_MS = 10 * 60_000;
+/** An existing order created this much before our first attempt was not created by it. */
+const COLLISION_CLOCK_SKEW_MS = 2 * 60_000;
+const NOT_VISIBLE_MAX_DELAY_MS = 60_000;
 
 function toItemErrors(failed: FailedLineItem): ItemError[] {
   return failed.errors.map((error) => ({
@@ -102,8 +142,31 @@ function detailErrors(item: LineItemDetail): ItemError[] {
   return item.lineItemErrors.map((error) => ({ code: error.errorCode, message: error.errorMessage }));
 }
 
+/** Tango's record of a line item, by our (trimmed) id. */
+function recordOf(item: LineItemDetail, errors: ItemError[]): TangoItemRecord {
+  return {
+    ...(item.lineItemStatus ? { status: item.lineItemStatus } : {}),
+    errors,
+    ...(item.referenceLineItemId ? { referenceLineItemId: item.referenceLineItemId } : {}),
+    ...(item.scheduledDeliveryDate ? { scheduledFor: item.scheduledDeliveryDate } : {}),
+  };
+}
+
+/** Two readings of one id (Tango repeated it): the delivered one wins, so it is never resent. */
+function strongerRecord(a: TangoItemRecord | undefined, b: TangoItemRecord): TangoItemRecord {
+  if (!a) return b;
+  return /^COMPLETED?$/i.test(a.status ?? '') ? a : b;
+}
+
+interface StoredPage {
+  order: { orderStatus?: string; orderErrors: ItemError[] };
+  lineItems: LineItemDetail[];
+}
+
 export function createOrderActivities(deps: ActivityDeps) {
   const { store, tango, classify, autoFixerFor } = deps;
+  const graceMs = deps.visibilityGraceMs ?? DEFAULT_VISIBILITY_GRACE_MS;
+  const now = deps.now ?? Date.now;
 
   async function readBook(campaignId: string, chunk: number, step: number): Promise<BookEntry[]> {
     const entries: BookEntry[] = [];
@@ -127,18 +190,73 @@ export function createOrderActivities(deps: ActivityDeps) {
     };
   }
 
+  async function readRecord(
+    campaignId: string,
+    chunk: number,
+    round: number,
+  ): Promise<RoundRecord | undefined> {
+    const key = roundOrderKey(campaignId, chunk, round);
+    if (!(await store.exists(key))) return undefined;
+    const raw = (await getJson(store, key)) as Partial<RoundRecord> & { at?: string; externalRefID: string };
+    return {
+      ...raw,
+      externalRefID: raw.externalRefID,
+      firstAttemptAt: raw.firstAttemptAt ?? raw.at ?? new Date(0).toISOString(),
+      acknowledged: raw.acknowledged ?? (raw.httpStatus !== undefined && raw.httpStatus < 300),
+    };
+  }
+
+  function collisionFailure(externalRefID: string, reason: string) {
+    return ApplicationFailure.create({
+      type: failureTypes.collision,
+      message:
+        `order ${externalRefID} is not this campaign's: ${reason}. Nothing is inferred from it and ` +
+        'nothing is resent; the items stay unsettled until a person looks (cancel the campaign to end it)',
+      nonRetryable: true,
+    });
+  }
+
   /**
-   * A 400/422 on a retried POST must not be read as "nothing was created": the first attempt may
-   * have created the order (and its items may since have become invalid, e.g. a delivery date now
-   * too close). Only a 404 for the externalRefID proves Tango holds none of the items.
+   * A 404 for an order this worker POSTed: within the grace it means "not visible yet" (Tango's GET
+   * may lag its POST) and the activity asks again with a short doubling backoff; after it, an order
+   * Tango acknowledged is missing (a person must ask Tango), one it never acknowledged is not held.
    */
-  async function orderExists(campaignId: string, externalRefID: string): Promise<boolean> {
+  function notFoundFor(record: RoundRecord | undefined, what: string): 'absent' {
+    if (!record) return 'absent';
+    const since = now() - Date.parse(record.firstAttemptAt);
+    if (since < graceMs) {
+      const attempt = Context.current().info.attempt;
+      throw ApplicationFailure.create({
+        type: failureTypes.notVisibleYet,
+        message: `${what}: Tango does not show order ${record.externalRefID} yet, ${Math.round(since / 1000)} s after our first POST; asking again shortly`,
+        nextRetryDelay: Math.min(1000 * 2 ** Math.min(attempt - 1, 10), NOT_VISIBLE_MAX_DELAY_MS),
+      });
+    }
+    if (record.acknowledged) {
+      throw ApplicationFailure.create({
+        type: failureTypes.orderMissing,
+        message:
+          `${what}: Tango acknowledged order ${record.externalRefID} but still answers 404 for it ` +
+          `${Math.round(since / 60_000)} min after our first POST: ask Tango about it; nothing is resent`,
+        nonRetryable: true,
+      });
+    }
+    return 'absent';
+  }
+
+  /** GET one small page of the order; a 404 goes through the visibility grace. */
+  async function readOrder(
+    campaignId: string,
+    externalRefID: string,
+    record: RoundRecord | undefined,
+    what: string,
+  ) {
     const ref = await orderRef(campaignId, externalRefID);
     try {
-      await tango.getAsyncOrder(ref, { maxResults: 1 });
-      return true;
+      return await tango.getAsyncOrder(ref, { maxResults: 1 });
     } catch (error) {
-      if (error instanceof TangoHttpError && error.status === 404) return false;
+      if (error instanceof TangoHttpError && error.status === 404 && notFoundFor(record, what) === 'absent')
+        return undefined;
       throw toTemporalFailure(error);
     }
   }
@@ -161,6 +279,18 @@ export function createOrderActivities(deps: ActivityDeps) {
         counts: countBook(entries),
       };
     }
+    const recordKey = roundOrderKey(campaignId, chunk, round);
+    const earlier = await readRecord(campaignId, chunk, round);
+    if (earlier?.collision) throw collisionFailure(externalRefID, earlier.collision);
+    // Written before the POST: whatever happens to this attempt, later ones know a POST may have gone out.
+    const record: RoundRecord = earlier ?? {
+      externalRefID,
+      firstAttemptAt: new Date(now()).toISOString(),
+      acknowledged: false,
+      items: sent.length,
+    };
+    if (!earlier) await putJson(store, recordKey, record);
+
     const definition = await loadCampaignDefinition(store, campaignId);
     const request = {
       externalRefID,
@@ -173,46 +303,23 @@ export function createOrderActivities(deps: ActivityDeps) {
       lineItems: sent.map((entry) => entry.item),
     };
     const rejectedKey = roundRejectedKey(campaignId, chunk, round);
-    const ref = {
-      customerIdentifier: request.customerIdentifier,
-      accountIdentifier: request.accountIdentifier,
-      externalRefID,
-    };
     let response: Awaited<ReturnType<typeof tango.createAsyncOrder>>;
     try {
       response = await tango.createAsyncOrder(request);
     } catch (error) {
       const refused = isRequestRefusal(error);
-      if (refused && !(await orderExists(campaignId, externalRefID))) {
-        // Tango refused the whole request, so it holds none of these items: the ones its errors name
-        // are rejected with those errors; the others go back to the queue unchanged.
-        const rejected = requestErrorsByItem(refused, sent);
-        await putJson(store, rejectedKey, Object.fromEntries(rejected));
-        const observation: RoundObservation = {
-          round,
-          externalRefID,
-          rejected,
-          failed: new Map(),
-          lookedUp: new Map(sent.filter((entry) => !rejected.has(entry.id)).map((entry) => [entry.id, null])),
-          restHeld: false,
-        };
-        const seen = settleRound(entries, observation, classify, autoFixerFor(definition));
-        await writeBook(campaignId, chunk, step + 1, entries);
-        return {
-          httpStatus: refused.status,
-          created: false,
-          submitted: 0,
-          rejected: rejected.size,
-          duplicates: 0,
-          requestRejected: { status: refused.status, i18nKey: refused.i18nKey, message: refused.message },
-          bookKey: nextKey,
-          counts: countBook(entries),
-          failuresThisRound: seen,
-        };
+      const noFunds = error instanceof TangoHttpError && error.status === 402;
+      if (!refused && !noFunds) throw toTemporalFailure(error);
+      // A refusal proves this attempt created nothing; only an earlier attempt can have. Without
+      // one there is nothing to ask Tango; with one, Tango's GET decides (after the grace).
+      const existing = earlier
+        ? await readOrder(campaignId, externalRefID, record, `POST ${externalRefID}`)
+        : undefined;
+      if (!existing) {
+        if (noFunds) throw toTemporalFailure(error);
+        return rejectRound(input, entries, sent, refused!);
       }
-      if (!refused) throw toTemporalFailure(error);
       // The order exists: carry on as with a repeated POST; settling accounts for every item.
-      const existing = await tangoCall(() => tango.getAsyncOrder(ref, { maxResults: 1 }));
       response = {
         httpStatus: 200,
         created: false,
@@ -228,23 +335,40 @@ export function createOrderActivities(deps: ActivityDeps) {
       };
     }
     const { order, httpStatus, created } = response;
+    const createdAt = order.createdAt ? Date.parse(order.createdAt) : Number.NaN;
+    const olderThanUs =
+      Number.isFinite(createdAt) && createdAt < Date.parse(record.firstAttemptAt) - COLLISION_CLOCK_SKEW_MS;
+    // Our first attempt answered "existing order" (200, not 201), or an order older than our first
+    // attempt: another client's, or a run of this campaign id we cannot see. Never evidence.
+    const collision =
+      !created && (olderThanUs || (!earlier && !Number.isFinite(createdAt)))
+        ? `Tango answered our ${earlier ? 'retried' : 'first'} POST with an existing order (HTTP ${httpStatus}${
+            order.createdAt ? `, created ${order.createdAt}` : ''
+          }) although this round first sent it at ${record.firstAttemptAt}`
+        : !created && !earlier && httpStatus === 200
+          ? `Tango answered our first POST with an existing order (HTTP 200, created ${order.createdAt ?? '?'})`
+          : undefined;
+    if (collision) {
+      await putJson(store, recordKey, { ...record, collision, httpStatus, createdAt: order.createdAt });
+      throw collisionFailure(externalRefID, collision);
+    }
     const rejected = new Map(
-      order.failedLineItems.map((failed) => [failed.externalRefLineItemID, toItemErrors(failed)]),
+      order.failedLineItems.map((failed) => [failed.externalRefLineItemID.trim(), toItemErrors(failed)]),
     );
     // A repeated POST (after a lost response) may omit failedLineItems: never overwrite what an
     // earlier attempt recorded with an emptier answer.
-    const earlier = (await store.exists(rejectedKey))
+    const earlierRejected = (await store.exists(rejectedKey))
       ? ((await getJson(store, rejectedKey)) as Record<string, ItemError[]>)
       : {};
-    const merged = { ...earlier, ...Object.fromEntries(rejected) };
+    const merged = { ...earlierRejected, ...Object.fromEntries(rejected) };
     await putJson(store, rejectedKey, merged);
-    await putJson(store, roundOrderKey(campaignId, chunk, round), {
-      externalRefID,
+    await putJson(store, recordKey, {
+      ...record,
+      acknowledged: true,
       httpStatus,
       created,
-      items: sent.length,
-      status: order.status,
-      at: new Date().toISOString(),
+      ...(order.createdAt ? { createdAt: order.createdAt } : {}),
+      ...(order.status ? { status: order.status } : {}),
     });
     await writeBook(campaignId, chunk, step + 1, entries);
     return {
@@ -259,13 +383,68 @@ export function createOrderActivities(deps: ActivityDeps) {
     };
   }
 
+  /**
+   * Tango refused the whole request and holds no order under its externalRefID: the items its
+   * errors name are rejected with those errors; the others go back to the queue unchanged.
+   */
+  async function rejectRound(
+    input: RoundInput,
+    entries: BookEntry[],
+    sent: BookEntry[],
+    refused: RequestRefusal,
+  ): Promise<SubmitResult> {
+    const { campaignId, chunk, round, step, externalRefID } = input;
+    const rejected = requestErrorsByItem(refused, sent);
+    await putJson(store, roundRejectedKey(campaignId, chunk, round), Object.fromEntries(rejected));
+    const observation: RoundObservation = {
+      round,
+      externalRefID,
+      rejected,
+      records: new Map(),
+      notHeld: new Set(sent.filter((entry) => !rejected.has(entry.id)).map((entry) => entry.id)),
+      readAt: new Date(now()).toISOString(),
+    };
+    const definition = await loadCampaignDefinition(store, campaignId);
+    const outcome = settleRound(entries, observation, classify, autoFixerFor(definition));
+    const bookKey = await writeBook(campaignId, chunk, step + 1, entries);
+    return {
+      httpStatus: refused.status,
+      created: false,
+      submitted: 0,
+      rejected: rejected.size,
+      duplicates: 0,
+      requestRejected: { status: refused.status, i18nKey: refused.i18nKey, message: refused.message },
+      bookKey,
+      counts: countBook(entries),
+      failuresThisRound: outcome.seen,
+    };
+  }
+
   /** One GET of the order (a single line item) to learn whether Tango has finished with it. */
   async function getOrderStatus(input: {
     campaignId: string;
     externalRefID: string;
+    /** With these, a 404 for an order we just POSTed is retried for the visibility grace. */
+    chunk?: number;
+    round?: number;
   }): Promise<OrderStatusResult> {
-    const ref = await orderRef(input.campaignId, input.externalRefID);
-    const order = await tangoCall(() => tango.getAsyncOrder(ref, { maxResults: 1 }));
+    const record =
+      input.chunk !== undefined && input.round !== undefined
+        ? await readRecord(input.campaignId, input.chunk, input.round)
+        : undefined;
+    const order = await readOrder(
+      input.campaignId,
+      input.externalRefID,
+      record,
+      `GET ${input.externalRefID}`,
+    );
+    if (!order) {
+      throw ApplicationFailure.create({
+        type: failureTypes.notFound,
+        message: `Tango does not know order ${input.externalRefID} (404)`,
+        nonRetryable: true,
+      });
+    }
     return {
       orderStatus: order.orderStatus,
       final: isFinalOrderStatus(order.orderStatus),
@@ -274,63 +453,91 @@ export function createOrderActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Pages through the round's failed line items (resuming from the last heartbeated cursor after a
-   * retry), reconciles every submitted item, classifies the failures and writes the next book.
+   * Reads every line item of the round's order (cursor pages of up to 500, each stored, resumed after
+   * a retry from the last heartbeated cursor), looks up by id only the items absent from the pages,
+   * and settles each item we sent by Tango's own record of it. An item Tango holds that we never
+   * sent in this order is a collision: nothing is settled.
    */
   async function settleOrderRound(input: RoundInput): Promise<SettleResult> {
     const { campaignId, chunk, round, step, externalRefID } = input;
     const context = Context.current();
+    const record = await readRecord(campaignId, chunk, round);
+    if (record?.collision) throw collisionFailure(externalRefID, record.collision);
     const ref = await orderRef(campaignId, externalRefID);
     const definition = await loadCampaignDefinition(store, campaignId);
     const entries = await readBook(campaignId, chunk, step);
 
-    // 1. Failed line items, page by page; each page is stored so a retry resumes after it.
-    const progress = (context.info.heartbeatDetails as { cursor?: string; page: number } | undefined) ?? {
-      page: 0,
-    };
-    let page = progress.page;
-    let totalLineItems: number | undefined;
-    let orderStatus: string | undefined;
-    let orderErrors: ItemError[] = [];
-    if (page === 0 || progress.cursor) {
-      // Mapped like every Tango call: a 429 here must wait Retry-After, a 401 must not be retried.
+    // 1. Every line item, page by page. Pages are trusted only when read from a final order: an
+    //    attempt that found it still processing stored nothing and heartbeated nothing.
+    const resume = context.info.heartbeatDetails as
+      { cursor?: string; page: number; final?: boolean; done?: boolean } | undefined;
+    let page = resume?.final ? resume.page : 0;
+    const startCursor = resume?.final ? resume.cursor : undefined;
+    if (!(resume?.final && resume.done)) {
       try {
         for await (const result of tango.lineItemPages(ref, {
-          failedOnly: true,
-          maxResults: FAILED_PAGE_SIZE,
-          ...(progress.cursor ? { startCursor: progress.cursor } : {}),
+          maxResults: PAGE_SIZE,
+          ...(startCursor ? { startCursor } : {}),
         })) {
-          totalLineItems = result.order.totalLineItems;
-          orderStatus = result.order.orderStatus;
-          orderErrors = result.order.orderErrors.map((error) => ({
-            code: error.errorCode,
-            message: error.errorMessage,
-          }));
-          await putJsonLines(store, failedItemsPageKey(campaignId, chunk, round, page), result.lineItems);
+          if (!isFinalOrderStatus(result.order.orderStatus)) {
+            throw ApplicationFailure.create({
+              type: failureTypes.notSettled,
+              message: `order ${externalRefID} is ${result.order.orderStatus ?? 'without a status'}, not final yet: settling again shortly`,
+              nextRetryDelay: '5 seconds',
+            });
+          }
+          const stored: StoredPage = {
+            order: {
+              orderStatus: result.order.orderStatus,
+              orderErrors: result.order.orderErrors.map((error) => ({
+                code: error.errorCode,
+                message: error.errorMessage,
+              })),
+            },
+            lineItems: result.lineItems,
+          };
+          await putJson(store, roundLineItemsPageKey(campaignId, chunk, round, page), stored);
           page += 1;
-          context.heartbeat({ cursor: result.nextCursor, page });
-          if (!result.nextCursor) break;
+          context.heartbeat({ cursor: result.nextCursor, page, final: true, done: !result.nextCursor });
         }
       } catch (error) {
+        if (error instanceof ApplicationFailure) throw error;
+        if (error instanceof TangoHttpError && error.status === 404) {
+          notFoundFor(record, `settle ${externalRefID}`);
+        } else if (
+          startCursor &&
+          error instanceof TangoHttpError &&
+          (error.status === 400 || error.status === 422)
+        ) {
+          // Tango no longer takes the stored cursor: read the order again from its first page.
+          context.heartbeat({ page: 0 });
+          throw ApplicationFailure.create({
+            type: failureTypes.notSettled,
+            message: `Tango refused the saved cursor of order ${externalRefID}: reading it again from the first page`,
+            nextRetryDelay: '1 second',
+          });
+        }
         throw toTemporalFailure(error);
       }
     }
-    if (!isFinalOrderStatus(orderStatus) && orderStatus !== undefined) {
-      throw ApplicationFailure.create({
-        type: 'OrderNotSettled',
-        message: `order ${externalRefID} is ${orderStatus}, not final yet: settling again shortly`,
-        // GET and the failed pages may briefly disagree; retrying is safe (nothing was written).
-        nextRetryDelay: '5 seconds',
-      });
+
+    // 2. Tango's record of each item, by our (trimmed) id.
+    const ours = new Set(
+      entries.filter((entry) => entry.externalRefID === externalRefID).map((entry) => entry.id),
+    );
+    const records = new Map<string, TangoItemRecord>();
+    const foreign: string[] = [];
+    let orderStatus: string | undefined;
+    let orderErrors: ItemError[] = [];
+    const pages: StoredPage[] = [];
+    for (let index = 0; index < page; index += 1) {
+      pages.push(
+        (await getJson(store, roundLineItemsPageKey(campaignId, chunk, round, index))) as StoredPage,
+      );
     }
-    if (totalLineItems === undefined || orderStatus === undefined) {
-      const order = await tangoCall(() => tango.getAsyncOrder(ref, { maxResults: 1 }));
-      totalLineItems = order.totalLineItems;
-      orderStatus = order.orderStatus;
-      orderErrors = order.orderErrors.map((error) => ({
-        code: error.errorCode,
-        message: error.errorMessage,
-      }));
+    for (const stored of pages) {
+      orderStatus = stored.order.orderStatus ?? orderStatus;
+      orderErrors = stored.order.orderErrors.length > 0 ? stored.order.orderErrors : orderErrors;
     }
     // A whole order that failed: its items may carry no errors of their own, only the order's.
     const orderFailed = normalizeStatus(orderStatus) === 'FAILED';
@@ -338,53 +545,148 @@ export function createOrderActivities(deps: ActivityDeps) {
       const own = detailErrors(item);
       return own.length > 0 || !orderFailed ? own : orderErrors;
     };
-
-    const failed = new Map<string, ItemError[]>();
-    for (let index = 0; index < page; index += 1) {
-      for await (const row of readJsonLines(store, failedItemsPageKey(campaignId, chunk, round, index))) {
-        const item = row as LineItemDetail;
-        failed.set(item.externalRefLineItemID, errorsOf(item));
+    for (const stored of pages) {
+      for (const item of stored.lineItems) {
+        const id = item.externalRefLineItemID.trim();
+        if (!ours.has(id)) foreign.push(id);
+        else records.set(id, strongerRecord(records.get(id), recordOf(item, errorsOf(item))));
       }
     }
-    const rejectedKey = roundRejectedKey(campaignId, chunk, round);
-    const rejectedRecord = (await store.exists(rejectedKey))
-      ? ((await getJson(store, rejectedKey)) as Record<string, ItemError[]>)
-      : {};
-    const rejected = new Map(Object.entries(rejectedRecord));
+    if (foreign.length > 0) {
+      const collision =
+        `it holds ${foreign.length} line item(s) this campaign never sent in it ` +
+        `(first: ${foreign.slice(0, 5).join(', ')})`;
+      await putJson(store, roundOrderKey(campaignId, chunk, round), {
+        ...(record ?? { externalRefID, firstAttemptAt: new Date(0).toISOString(), acknowledged: true }),
+        collision,
+      });
+      throw collisionFailure(externalRefID, collision);
+    }
 
-    // 2. Reconcile. Items neither rejected nor failed are delivered only if Tango's count proves the
-    // order holds all of them; otherwise each is looked up by id.
-    const unaccounted = unaccountedIds(
-      entries.filter((entry) => entry.externalRefID === externalRefID),
-      rejected,
-      failed,
+    // 3. Items we sent that the pages do not show: looked up by id (50 per request); confirmed not
+    //    held only after the visibility grace, so that a GET lagging the POST never resends anything.
+    const rejectedKey = roundRejectedKey(campaignId, chunk, round);
+    const rejected = new Map(
+      Object.entries(
+        (await store.exists(rejectedKey))
+          ? ((await getJson(store, rejectedKey)) as Record<string, ItemError[]>)
+          : {},
+      ),
     );
-    // The count proves "held"; "held and not failed" means delivered only when the order itself did not fail.
-    const restHeld =
-      !orderFailed && totalLineItems !== undefined && totalLineItems === unaccounted.length + failed.size;
-    const lookedUp = new Map<string, { status?: string; errors: ItemError[] } | null>();
+    const absent = entries
+      .filter((entry) => entry.state === 'submitted' && entry.externalRefID === externalRefID)
+      .map((entry) => entry.id)
+      .filter((id) => !records.has(id) && !rejected.has(id));
     let lookups = 0;
-    if (!restHeld && unaccounted.length > 0) {
-      for (let start = 0; start < unaccounted.length; start += LOOKUP_BATCH) {
-        const batch = unaccounted.slice(start, start + LOOKUP_BATCH);
+    const notHeld = new Set<string>();
+    if (absent.length > 0) {
+      for (let start = 0; start < absent.length; start += LOOKUP_BATCH) {
+        const batch = absent.slice(start, start + LOOKUP_BATCH);
         const found = await tangoCall(() => tango.lookupLineItems(ref, batch));
         lookups += 1;
-        const byId = new Map(found.map((item) => [item.externalRefLineItemID, item]));
-        for (const id of batch) {
-          const item = byId.get(id);
-          lookedUp.set(id, item ? { status: item.lineItemStatus, errors: errorsOf(item) } : null);
+        for (const item of found) {
+          const id = item.externalRefLineItemID.trim();
+          if (ours.has(id)) records.set(id, strongerRecord(records.get(id), recordOf(item, errorsOf(item))));
         }
-        context.heartbeat({ cursor: undefined, page });
+      }
+      const stillAbsent = absent.filter((id) => !records.has(id));
+      if (stillAbsent.length > 0) {
+        const since = now() - Date.parse(record?.firstAttemptAt ?? new Date(0).toISOString());
+        if (since < graceMs) {
+          throw ApplicationFailure.create({
+            type: failureTypes.notVisibleYet,
+            message: `order ${externalRefID}: Tango does not show ${stillAbsent.length} of the items we sent yet (first: ${stillAbsent[0]}); asking again shortly`,
+            nextRetryDelay: Math.min(
+              1000 * 2 ** Math.min(context.info.attempt - 1, 10),
+              NOT_VISIBLE_MAX_DELAY_MS,
+            ),
+          });
+        }
+        for (const id of stillAbsent) notHeld.add(id);
       }
     }
-    const seen = settleRound(
+    const outcome = settleRound(
       entries,
-      { round, externalRefID, rejected, failed, lookedUp, restHeld },
+      { round, externalRefID, rejected, records, notHeld, readAt: new Date(now()).toISOString() },
       classify,
       autoFixerFor(definition),
     );
     const bookKey = await writeBook(campaignId, chunk, step + 1, entries);
-    return { bookKey, counts: countBook(entries), failuresThisRound: seen, failedPages: page, lookups };
+    return {
+      bookKey,
+      counts: countBook(entries),
+      failuresThisRound: outcome.seen,
+      pages: page,
+      lookups,
+      pending: outcome.pending,
+      ...(outcome.nextScheduled ? { nextScheduled: outcome.nextScheduled } : {}),
+    };
+  }
+
+  /**
+   * Reads again, by id, the items Tango holds undecided: scheduled items whose delivery date has
+   * come, and PENDING ones. Each is settled by its record; an item the lookup does not return stays
+   * as it was (it was seen before: nothing is inferred from its absence).
+   */
+  async function recheckOrderItems(input: {
+    campaignId: string;
+    chunk: number;
+    step: number;
+  }): Promise<SettleResult> {
+    const { campaignId, chunk, step } = input;
+    const context = Context.current();
+    const definition = await loadCampaignDefinition(store, campaignId);
+    const entries = await readBook(campaignId, chunk, step);
+    const readAt = now();
+    const due = entries.filter(
+      (entry) =>
+        entry.state === 'submitted' ||
+        (entry.state === 'scheduled' && Date.parse(entry.scheduledFor ?? '') <= readAt),
+    );
+    const byOrder = new Map<string, BookEntry[]>();
+    for (const entry of due) {
+      const group = byOrder.get(entry.externalRefID ?? '') ?? [];
+      group.push(entry);
+      byOrder.set(entry.externalRefID ?? '', group);
+    }
+    let lookups = 0;
+    const seen = { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 };
+    for (const [externalRefID, group] of byOrder) {
+      const ref = await orderRef(campaignId, externalRefID);
+      const ids = group.map((entry) => entry.id);
+      const records = new Map<string, TangoItemRecord>();
+      for (let start = 0; start < ids.length; start += LOOKUP_BATCH) {
+        const found = await tangoCall(() =>
+          tango.lookupLineItems(ref, ids.slice(start, start + LOOKUP_BATCH)),
+        );
+        lookups += 1;
+        context.heartbeat({ lookups });
+        for (const item of found) {
+          const id = item.externalRefLineItemID.trim();
+          if (ids.includes(id))
+            records.set(id, strongerRecord(records.get(id), recordOf(item, detailErrors(item))));
+        }
+      }
+      const round = Math.max(...group.map((entry) => entry.rounds.at(-1) ?? 0));
+      const outcome = settleRound(
+        entries,
+        {
+          round,
+          externalRefID,
+          rejected: new Map(),
+          records,
+          notHeld: new Set(),
+          readAt: new Date(readAt).toISOString(),
+          only: new Set(ids),
+        },
+        classify,
+        autoFixerFor(definition),
+      );
+      for (const key of Object.keys(seen) as FailureClassName[]) seen[key] += outcome.seen[key];
+    }
+    const bookKey = await writeBook(campaignId, chunk, step + 1, entries);
+    const open = openItemsOf(entries);
+    return { bookKey, counts: countBook(entries), failuresThisRound: seen, pages: 0, lookups, ...open };
   }
 
   /** Corrections, skips, released funds or the end of waiting, applied to the book. */
@@ -432,6 +734,18 @@ export function createOrderActivities(deps: ActivityDeps) {
       case 'give-up-queued':
         changed = giveUpWaiting(entries, action.reason, true);
         break;
+      case 'give-up-exhausted':
+        changed = giveUpExhausted(entries, action.reason);
+        break;
+      case 'give-up-unsent': {
+        // Any attempt of the round's POST may have reached Tango: those items' fate is unknown.
+        const attempted = (await readRecord(campaignId, chunk, action.round)) !== undefined;
+        changed = attempted
+          ? giveUpInDoubt(entries, action.externalRefID, action.reason)
+          : giveUpWaiting(entries, action.reason, true);
+        if (attempted) changed += giveUpWaiting(entries, action.reason);
+        break;
+      }
     }
     const bookKey = await writeBook(campaignId, chunk, step + 1, entries);
     return { bookKey, counts: countBook(entries), changed, ignored };
@@ -444,7 +758,14 @@ export function createOrderActivities(deps: ActivityDeps) {
     return key;
   }
 
-  return { submitOrderRound, getOrderStatus, settleOrderRound, applyOrderInput, sealOrderBook };
+  return {
+    submitOrderRound,
+    getOrderStatus,
+    settleOrderRound,
+    recheckOrderItems,
+    applyOrderInput,
+    sealOrderBook,
+  };
 }
 
 function groupBy<T>(rows: T[], keyOf: (row: T) => string): Map<string, T[]> {

@@ -39,7 +39,18 @@ export function terminalStateOf(entry: BookEntry, notSentReason: string): Termin
   const lastErrors = entry.errors ?? [];
   switch (entry.state) {
     case 'delivered':
-      return { state: 'delivered', ...(entry.tangoStatus ? { tangoStatus: entry.tangoStatus } : {}) };
+      return {
+        state: 'delivered',
+        ...(entry.tangoStatus ? { tangoStatus: entry.tangoStatus } : {}),
+        ...(entry.tangoLineItemId ? { tangoLineItemId: entry.tangoLineItemId } : {}),
+      };
+    case 'scheduled':
+      return {
+        state: 'scheduled',
+        scheduledFor: entry.scheduledFor ?? entry.item.deliveryDate ?? '',
+        ...(entry.tangoStatus ? { tangoStatus: entry.tangoStatus } : {}),
+        ...(entry.tangoLineItemId ? { tangoLineItemId: entry.tangoLineItemId } : {}),
+      };
     case 'cancelled':
       return { state: 'cancelled', reason: entry.reason ?? notSentReason };
     case 'given-up':
@@ -122,6 +133,7 @@ export function createReportActivities(store: CampaignStore) {
     const counts = emptyCounts();
     counts.total = summary?.total ?? 0;
     counts.delivered = summary?.delivered ?? 0;
+    counts.scheduled = summary?.scheduled ?? 0;
     counts.givenUp = summary?.givenUp ?? 0;
     counts.cancelled = summary?.cancelled ?? 0;
     return { csvKey, jsonKey, rows: counts.total, counts };

@@ -23,7 +23,23 @@ export function roundRejectedKey(campaignId: string, chunk: number, round: numbe
   return `${orderRoundPrefix(campaignId, chunk, round)}rejected.json`;
 }
 
-/** Marker of an order that was sent to Tango (JSON: externalRefID, HTTP status, time). */
+/**
+ * One page of a round's line items as Tango returned them (JSON: the order's status and errors, and
+ * the page's line items), numbered from 0: settling resumes after the last page it stored.
+ */
+export function roundLineItemsPageKey(
+  campaignId: string,
+  chunk: number,
+  round: number,
+  page: number,
+): string {
+  return `${orderRoundPrefix(campaignId, chunk, round)}line-items/page-${pad(page, 6)}.json`;
+}
+
+/**
+ * The round's record of its POST (JSON): when it was first attempted, whether Tango acknowledged it
+ * (any 2xx), what it answered, and a collision when the order under this externalRefID is not ours.
+ */
 export function roundOrderKey(campaignId: string, chunk: number, round: number): string {
   return `${orderRoundPrefix(campaignId, chunk, round)}order.json`;
 }

@@ -213,6 +213,30 @@ export function unknownFieldProblems(value: Record<string, unknown>): FieldProbl
   return problems;
 }
 
+/**
+ * Our limit on externalRefLineItemID: Tango takes 150 characters in a POST but looks line items up
+ * by ids of at most 100, and an item we could not look up could never be settled by its record.
+ */
+export const MAX_LINE_ITEM_ID_LENGTH = 100;
+
+/** What the product needs of an id beyond Tango's POST rules: short enough to look up, matched exactly. */
+function idProblems(value: Record<string, unknown>): FieldProblem[] {
+  const id = value.externalRefLineItemID;
+  if (typeof id !== 'string' || id.trim() === '') return [];
+  const problems: FieldProblem[] = [];
+  if (id !== id.trim())
+    problems.push({
+      field: 'externalRefLineItemID',
+      message: `externalRefLineItemID ${JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}...` : id)} starts or ends with spaces: remove them (ids are matched exactly against Tango's records)`,
+    });
+  if (id.length > MAX_LINE_ITEM_ID_LENGTH)
+    problems.push({
+      field: 'externalRefLineItemID',
+      message: `externalRefLineItemID is ${id.length} characters long; at most ${MAX_LINE_ITEM_ID_LENGTH} (Tango looks line items up by ids of at most ${MAX_LINE_ITEM_ID_LENGTH} characters)`,
+    });
+  return problems;
+}
+
 /** Checks one line item against Tango's schema, and rejects fields Tango does not know. */
 export function checkLineItem(value: unknown): LineItemCheck {
   if (!isPlainObject(value))
@@ -222,8 +246,13 @@ export function checkLineItem(value: unknown): LineItemCheck {
         { field: '(line item)', message: `a line item must be an object, not ${describeValue(value)}` },
       ],
     };
-  const problems = unknownFieldProblems(value);
+  const problems = [...unknownFieldProblems(value), ...idProblems(value)];
   const parsed = lineItemRequestSchema.safeParse(value);
-  if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => describeIssue(issue, value)));
+  if (!parsed.success)
+    problems.push(
+      ...parsed.error.issues
+        .filter((issue) => !(issue.path.join('.') === 'externalRefLineItemID' && issue.code === 'too_big'))
+        .map((issue) => describeIssue(issue, value)),
+    );
   return problems.length > 0 ? { ok: false, problems } : { ok: true, item: parsed.data! };
 }

@@ -8,7 +8,8 @@ import { type FailureClassName, type ItemCounts, emptyCounts } from '../workflow
 export type ItemState =
   | 'queued' // to be sent in the next round
   | 'submitted' // sent in `round`; fate not yet known
-  | 'delivered' // Tango holds it and did not fail it
+  | 'scheduled' // Tango holds it PENDING for a future deliveryDate (re-read until it turns)
+  | 'delivered' // Tango's record of it says COMPLETE
   | 'awaiting-correction'
   | 'awaiting-funds'
   | 'given-up'
@@ -23,7 +24,7 @@ export interface ItemError {
   message?: string;
 }
 
-export type RoundOutcome = 'delivered' | 'failed' | 'rejected' | 'not-held';
+export type RoundOutcome = 'delivered' | 'scheduled' | 'failed' | 'rejected' | 'not-held';
 
 export interface BookEntry {
   id: string; // externalRefLineItemID: the same in every round
@@ -39,8 +40,14 @@ export interface BookEntry {
   /** Automatic fixes applied, by name; operator correction marks. */
   fixes?: string[];
   corrected?: boolean;
-  /** Tango's line-item status when it was accounted as delivered. */
+  /** Tango's line-item status as last read (COMPLETE for a delivered item). */
   tangoStatus?: string;
+  /** Tango's referenceLineItemId: every delivered item is backed by Tango's own record. */
+  tangoLineItemId?: string;
+  /** When Tango will deliver a scheduled item (its scheduledDeliveryDate, or our deliveryDate). */
+  scheduledFor?: string;
+  /** Set by an operator correction, cleared when the item is sent: exhausted rounds never drop it. */
+  operatorQueued?: boolean;
   trail: { round: number; externalRefID: string; outcome: RoundOutcome; codes?: string[] }[];
 }
 
@@ -48,24 +55,32 @@ export function newEntry(item: LineItemRequest): BookEntry {
   return { id: item.externalRefLineItemID, item, state: 'queued', rounds: [], trail: [] };
 }
 
-/** What Tango said about one settled round. */
+/** Tango's own record of one line item (GET pages or a lookup by id). */
+export interface TangoItemRecord {
+  status?: string;
+  errors: ItemError[];
+  referenceLineItemId?: string;
+  /** scheduledDeliveryDate, when Tango gives one. */
+  scheduledFor?: string;
+}
+
+/** What Tango said about the items of one order (externalRefID). */
 export interface RoundObservation {
   round: number;
   externalRefID: string;
   /** Rejected in the POST response (failedLineItems). */
   rejected: ReadonlyMap<string, ItemError[]>;
-  /** Failed line items from GET failedOnly. */
-  failed: ReadonlyMap<string, ItemError[]>;
+  /** Tango's record of each item it holds, by externalRefLineItemID (all pages, plus lookups). */
+  records: ReadonlyMap<string, TangoItemRecord>;
+  /** Items Tango confirmed, by a lookup after the visibility grace, that the order does not hold. */
+  notHeld: ReadonlySet<string>;
+  /** The time of the reading (ISO): a PENDING item whose delivery date is later is `scheduled`. */
+  readAt: string;
   /**
-   * Items looked up by id. `null` = Tango confirmed the order does not hold it. A found item carries
-   * its line-item status and errors.
+   * Only these items were read (a re-check of scheduled or pending items). Without it the reading
+   * covers the whole order, and every item sent in it must be accounted for.
    */
-  lookedUp: ReadonlyMap<string, { status?: string; errors: ItemError[] } | null>;
-  /**
-   * True when Tango's own count proves every submitted item that is neither rejected nor failed is
-   * held by the order (totalLineItems = unaccounted + failed).
-   */
-  restHeld: boolean;
+  only?: ReadonlySet<string>;
 }
 
 export type Classifier = (errors: readonly ItemError[]) => FailureClassName;
@@ -79,17 +94,6 @@ export class UnaccountedItemsError extends Error {
         'they are never resubmitted until Tango reports them failed or confirms it does not hold them',
     );
   }
-}
-
-/** The submitted items that neither the POST response nor the failed pages account for. */
-export function unaccountedIds(
-  entries: readonly BookEntry[],
-  rejected: ReadonlyMap<string, unknown>,
-  failed: ReadonlyMap<string, unknown>,
-): string[] {
-  return entries
-    .filter((entry) => entry.state === 'submitted' && !rejected.has(entry.id) && !failed.has(entry.id))
-    .map((entry) => entry.id);
 }
 
 function failItem(
@@ -142,57 +146,103 @@ export function describeErrors(errors: readonly ItemError[]): string {
     .join('; ');
 }
 
+/** What a settled reading changed, for the workflow's counts and its next wake-up. */
+export interface SettleOutcome {
+  /** Failure classes seen in this reading. */
+  seen: Record<FailureClassName, number>;
+  /** Items of the order Tango still holds undecided (PENDING without a future delivery date). */
+  pending: number;
+  /** The earliest delivery date of the order's scheduled items (ISO), if any. */
+  nextScheduled?: string;
+}
+
 /**
- * Applies a settled round to the book. Every item submitted in this round must end up accounted
- * for; otherwise nothing changes and UnaccountedItemsError is thrown (the caller looks them up).
- * Returns the failure classes seen in this round.
+ * Applies Tango's record of an order to the book, item by item (matched by externalRefLineItemID):
+ * COMPLETE -> delivered; FAILED -> classified; PENDING with a later delivery date -> scheduled;
+ * PENDING otherwise -> still submitted (read again later); rejected in the POST -> classified; not
+ * held (confirmed by a lookup) -> queued to be sent again. Nothing is ever inferred from counts: an
+ * item Tango has no record of is not settled (UnaccountedItemsError), never taken as delivered.
  */
 export function settleRound(
   entries: BookEntry[],
   observation: RoundObservation,
   classify: Classifier,
   autoFix?: AutoFixer,
-): Record<FailureClassName, number> {
+): SettleOutcome {
   const seen = { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 };
-  const submitted = entries.filter(
-    (entry) => entry.state === 'submitted' && entry.externalRefID === observation.externalRefID,
-  );
-  const missing = submitted.filter(
+  const readAt = Date.parse(observation.readAt);
+  const open = entries.filter(
     (entry) =>
-      !observation.rejected.has(entry.id) &&
-      !observation.failed.has(entry.id) &&
-      !observation.lookedUp.has(entry.id) &&
-      !observation.restHeld,
+      (entry.state === 'submitted' || entry.state === 'scheduled') &&
+      entry.externalRefID === observation.externalRefID &&
+      (observation.only === undefined || observation.only.has(entry.id)),
   );
-  if (missing.length > 0) throw new UnaccountedItemsError(missing.map((entry) => entry.id));
+  const missing = open.filter(
+    (entry) =>
+      entry.state === 'submitted' &&
+      !observation.records.has(entry.id) &&
+      !observation.rejected.has(entry.id) &&
+      !observation.notHeld.has(entry.id),
+  );
+  if (observation.only === undefined && missing.length > 0)
+    throw new UnaccountedItemsError(missing.map((entry) => entry.id));
 
-  for (const entry of submitted) {
-    const step = { round: observation.round, externalRefID: observation.externalRefID };
-    const failedErrors = observation.failed.get(entry.id);
+  const step = { round: observation.round, externalRefID: observation.externalRefID };
+  for (const entry of open) {
+    const record = observation.records.get(entry.id);
     const rejectedErrors = observation.rejected.get(entry.id);
-    const lookedUp = observation.lookedUp.get(entry.id);
-    if (failedErrors || rejectedErrors) {
-      const errors = failedErrors ?? rejectedErrors ?? [];
-      entry.trail.push({ ...step, outcome: failedErrors ? 'failed' : 'rejected', codes: codesOf(errors) });
-      failItem(entry, errors, classify, autoFix);
+    if (record) {
+      const status = record.status?.trim().toUpperCase();
+      entry.tangoStatus = record.status;
+      if (record.referenceLineItemId) entry.tangoLineItemId = record.referenceLineItemId;
+      if (status === 'COMPLETE' || status === 'COMPLETED') {
+        entry.trail.push({ ...step, outcome: 'delivered' });
+        entry.state = 'delivered';
+        entry.failureClass = undefined;
+        entry.errors = undefined;
+        entry.scheduledFor = undefined;
+      } else if (isFailedStatus(status)) {
+        entry.trail.push({ ...step, outcome: 'failed', codes: codesOf(record.errors) });
+        entry.scheduledFor = undefined;
+        failItem(entry, record.errors, classify, autoFix);
+        seen[entry.failureClass ?? 'needs-correction'] += 1;
+      } else {
+        const deliverAt = record.scheduledFor ?? entry.item.deliveryDate;
+        if (deliverAt !== undefined && Date.parse(deliverAt) > readAt) {
+          if (entry.state !== 'scheduled') entry.trail.push({ ...step, outcome: 'scheduled' });
+          entry.state = 'scheduled';
+          entry.scheduledFor = deliverAt;
+        } else {
+          // PENDING (or a status we do not know) with nothing to wait for: Tango has not decided.
+          entry.state = 'submitted';
+          entry.scheduledFor = undefined;
+        }
+      }
+    } else if (rejectedErrors) {
+      entry.trail.push({ ...step, outcome: 'rejected', codes: codesOf(rejectedErrors) });
+      failItem(entry, rejectedErrors, classify, autoFix);
       seen[entry.failureClass ?? 'needs-correction'] += 1;
-    } else if (lookedUp === null) {
+    } else if (observation.notHeld.has(entry.id) && entry.state === 'submitted') {
       // Tango confirmed it does not hold the item: safe to send again, as is.
       entry.trail.push({ ...step, outcome: 'not-held' });
       entry.state = 'queued';
-    } else if (lookedUp && isFailedStatus(lookedUp.status)) {
-      entry.trail.push({ ...step, outcome: 'failed', codes: codesOf(lookedUp.errors) });
-      failItem(entry, lookedUp.errors, classify, autoFix);
-      seen[entry.failureClass ?? 'needs-correction'] += 1;
-    } else {
-      entry.trail.push({ ...step, outcome: 'delivered' });
-      entry.state = 'delivered';
-      entry.failureClass = undefined;
-      entry.errors = undefined;
-      if (lookedUp?.status) entry.tangoStatus = lookedUp.status;
     }
   }
-  return seen;
+  return { seen, ...openItems(entries) };
+}
+
+/** The book's items still with Tango undecided, and the earliest scheduled delivery. */
+export function openItems(entries: readonly BookEntry[]): { pending: number; nextScheduled?: string } {
+  let pending = 0;
+  let nextScheduled: string | undefined;
+  for (const entry of entries) {
+    if (entry.state === 'submitted') pending += 1;
+    if (entry.state === 'scheduled' && entry.scheduledFor !== undefined) {
+      if (nextScheduled === undefined || Date.parse(entry.scheduledFor) < Date.parse(nextScheduled))
+        nextScheduled = entry.scheduledFor;
+    }
+  }
+  return { pending, ...(nextScheduled ? { nextScheduled } : {}) };
 }
 
 function isFailedStatus(status: string | undefined): boolean {
@@ -211,6 +261,7 @@ export function markSubmitted(entries: BookEntry[], round: number, externalRefID
     entry.state = 'submitted';
     entry.rounds.push(round);
     entry.externalRefID = externalRefID;
+    entry.operatorQueued = undefined;
     sent.push(entry);
   }
   return sent;
@@ -240,6 +291,7 @@ export function applyCorrections(
     }
     entry.item = correction.item;
     entry.corrected = true;
+    entry.operatorQueued = true;
     entry.state = 'queued';
     applied.push(entry.id);
   }
@@ -302,6 +354,38 @@ export function giveUpWaiting(entries: BookEntry[], reason: string, includeQueue
   return count;
 }
 
+/**
+ * Rounds are exhausted: queued items are given up, except those an operator just corrected (they
+ * are sent once more). Items waiting for a correction keep their window.
+ */
+export function giveUpExhausted(entries: BookEntry[], reason: string): number {
+  let count = 0;
+  for (const entry of entries) {
+    if (entry.state !== 'queued' || entry.operatorQueued) continue;
+    entry.state = entry.rounds.length === 0 ? 'cancelled' : 'given-up';
+    entry.reason = entry.errors ? `${reason}; last errors: ${describeErrors(entry.errors)}` : reason;
+    count += 1;
+  }
+  return count;
+}
+
+/**
+ * The order stops while a POST of the queued items may have reached Tango (it kept failing, and
+ * Tango could not say whether it holds the order): the items are given up as "fate unknown", never
+ * reported as not sent and never sent again.
+ */
+export function giveUpInDoubt(entries: BookEntry[], externalRefID: string, reason: string): number {
+  let count = 0;
+  for (const entry of entries) {
+    if (entry.state !== 'queued') continue;
+    entry.state = 'given-up';
+    entry.externalRefID = externalRefID;
+    entry.reason = `fate unknown: sent in ${externalRefID} but not settled (${reason}); check Tango before resending`;
+    count += 1;
+  }
+  return count;
+}
+
 export function countBook(entries: readonly BookEntry[], previous?: ItemCounts): ItemCounts {
   const counts = emptyCounts();
   counts.failures = { ...(previous?.failures ?? counts.failures) };
@@ -313,6 +397,9 @@ export function countBook(entries: readonly BookEntry[], previous?: ItemCounts):
         break;
       case 'submitted':
         counts.submitted += 1;
+        break;
+      case 'scheduled':
+        counts.scheduled += 1;
         break;
       case 'delivered':
         counts.delivered += 1;

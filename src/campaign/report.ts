@@ -10,13 +10,15 @@ import {
   errorCodesOf,
 } from './classification.ts';
 
-export const TERMINAL_STATES = ['delivered', 'given-up', 'cancelled'] as const;
+export const TERMINAL_STATES = ['delivered', 'scheduled', 'given-up', 'cancelled'] as const;
 export type TerminalStateName = (typeof TERMINAL_STATES)[number];
 
 /** How one line item ended. */
 export type TerminalState =
-  /** Tango holds it and did not fail it. */
-  | { state: 'delivered'; tangoStatus?: string }
+  /** Tango's record of it says COMPLETE. */
+  | { state: 'delivered'; tangoStatus?: string; tangoLineItemId?: string }
+  /** Tango holds it (PENDING) for delivery on a later date. */
+  | { state: 'scheduled'; scheduledFor: string; tangoStatus?: string; tangoLineItemId?: string }
   /** Sent at least once and will not be sent again: permanent failure, window closed, skipped... */
   | {
       state: 'given-up';
@@ -42,6 +44,12 @@ export interface ReportRow {
   rounds: number;
   /** The last order the item was sent in; empty when never sent. */
   externalRefID: string;
+  /** Tango's referenceLineItemId of a delivered or scheduled item: the record that backs the row. */
+  tangoLineItemId: string;
+  /** Tango's lineItemStatus as last read (COMPLETE for a delivered item). */
+  tangoStatus: string;
+  /** When Tango delivers a scheduled item. */
+  scheduledFor: string;
   utid: string;
   amount: number;
   deliveryMethod: string;
@@ -60,6 +68,9 @@ export const REPORT_COLUMNS = [
   'errorMessages',
   'rounds',
   'externalRefID',
+  'tangoLineItemId',
+  'tangoStatus',
+  'scheduledFor',
   'utid',
   'amount',
   'deliveryMethod',
@@ -77,6 +88,10 @@ export const reportRowSchema = z.object({
   errorMessages: z.string(),
   rounds: z.number().int().nonnegative(),
   externalRefID: z.string(),
+  // Reports written before item-level reconciliation lack these.
+  tangoLineItemId: z.string().default(''),
+  tangoStatus: z.string().default(''),
+  scheduledFor: z.string().default(''),
   utid: z.string(),
   amount: z.number(),
   deliveryMethod: z.string(),
@@ -96,7 +111,7 @@ export interface ReportRowInput {
 /** Builds the report row of one item; a given-up or cancelled item must say why. */
 export function reportRow(input: ReportRowInput): ReportRow {
   const { item, terminal } = input;
-  if (terminal.state !== 'delivered' && terminal.reason.trim() === '')
+  if ((terminal.state === 'given-up' || terminal.state === 'cancelled') && terminal.reason.trim() === '')
     throw new Error(`report row for ${item.externalRefLineItemID}: a ${terminal.state} item needs a reason`);
   if (terminal.state === 'cancelled' && input.rounds > 0)
     throw new Error(
@@ -106,7 +121,7 @@ export function reportRow(input: ReportRowInput): ReportRow {
   return {
     externalRefLineItemID: item.externalRefLineItemID,
     state: terminal.state,
-    reason: terminal.state === 'delivered' ? '' : terminal.reason,
+    reason: terminal.state === 'given-up' || terminal.state === 'cancelled' ? terminal.reason : '',
     failureClass: terminal.state === 'given-up' ? (terminal.failureClass ?? '') : '',
     errorCodes: errors.map((error) => errorCodesOf(error)[0] ?? '?').join(' '),
     errorMessages: errors
@@ -115,6 +130,13 @@ export function reportRow(input: ReportRowInput): ReportRow {
       .join('; '),
     rounds: input.rounds,
     externalRefID: input.externalRefID ?? '',
+    tangoLineItemId:
+      terminal.state === 'delivered' || terminal.state === 'scheduled'
+        ? (terminal.tangoLineItemId ?? '')
+        : '',
+    tangoStatus:
+      terminal.state === 'delivered' || terminal.state === 'scheduled' ? (terminal.tangoStatus ?? '') : '',
+    scheduledFor: terminal.state === 'scheduled' ? terminal.scheduledFor : '',
     utid: item.utid,
     amount: item.amount,
     deliveryMethod: item.deliveryMethod,
@@ -126,10 +148,13 @@ export function reportRow(input: ReportRowInput): ReportRow {
 export interface ReportSummary {
   total: number;
   delivered: number;
+  /** Held by Tango for a later delivery date. */
+  scheduled: number;
   givenUp: number;
   cancelled: number;
   /** Sum of the delivered items' amounts. */
   amountDelivered: number;
+  amountScheduled: number;
   amountGivenUp: number;
   amountCancelled: number;
   /** Given-up items by failure class ("unclassified" when none was recorded). */
@@ -141,9 +166,11 @@ export class ReportSummaryBuilder {
   private readonly summary: ReportSummary = {
     total: 0,
     delivered: 0,
+    scheduled: 0,
     givenUp: 0,
     cancelled: 0,
     amountDelivered: 0,
+    amountScheduled: 0,
     amountGivenUp: 0,
     amountCancelled: 0,
     givenUpByClass: { transient: 0, 'needs-funds': 0, 'needs-correction': 0, permanent: 0, unclassified: 0 },
@@ -157,6 +184,9 @@ export class ReportSummaryBuilder {
     if (row.state === 'delivered') {
       s.delivered += 1;
       s.amountDelivered = (Math.round(s.amountDelivered * 100) + cents) / 100;
+    } else if (row.state === 'scheduled') {
+      s.scheduled += 1;
+      s.amountScheduled = (Math.round(s.amountScheduled * 100) + cents) / 100;
     } else if (row.state === 'given-up') {
       s.givenUp += 1;
       s.amountGivenUp = (Math.round(s.amountGivenUp * 100) + cents) / 100;

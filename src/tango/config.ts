@@ -76,6 +76,11 @@ export interface TangoConfig {
   /** Requests per second Tango allows us; enforced by the worker's task-queue rate limit. */
   tps: number;
   timeoutMs: number;
+  /**
+   * How long a 404 for an order this worker POSTed counts as "Tango does not show it yet" (GET may
+   * lag POST) before it counts as anything: retried with a short doubling backoff meanwhile.
+   */
+  visibilityGraceMs: number;
   webhook: TangoWebhookConfig;
 }
 
@@ -148,6 +153,7 @@ const envSchema = z.object({
   TANGO_ACCOUNT_IDENTIFIER: optional(z.string().min(5).max(100)),
   TANGO_TPS: optional(positiveNumber),
   TANGO_TIMEOUT_MS: optional(positiveInteger),
+  TANGO_VISIBILITY_GRACE_SECONDS: optional(positiveInteger),
   TANGO_WEBHOOK_VERIFICATION: optional(z.enum(['hmac', 'x509', 'none'])),
   TANGO_WEBHOOK_HMAC_SECRET: optional(base64),
   TANGO_WEBHOOK_CERTIFICATE: optional(z.string()),
@@ -269,6 +275,7 @@ export function loadTangoConfig(env: Record<string, string | undefined>): TangoC
       vars.TANGO_ACCOUNT_IDENTIFIER ?? (isLoopback ? LOCAL_SIMULATOR_DEFAULTS.accountIdentifier : undefined),
     tps: vars.TANGO_TPS ?? 1,
     timeoutMs: vars.TANGO_TIMEOUT_MS ?? 30_000,
+    visibilityGraceMs: (vars.TANGO_VISIBILITY_GRACE_SECONDS ?? 600) * 1000,
     webhook,
   };
 }

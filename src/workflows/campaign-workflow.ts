@@ -11,7 +11,6 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  isCancellation,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -54,10 +53,14 @@ import {
   campaignInputSchema,
   emptyCounts,
   failureThresholdSchema,
+  fundsAddedSchema,
+  optionalReasonSchema,
+  orderProgressSchema,
   metadataPatchSchema,
   skipItemsSchema,
 } from './types.ts';
 import { correctionsInputSchema } from './corrections-input.ts';
+import { parseWorkflowInput, validSignal } from './boundary.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -95,6 +98,7 @@ export interface CampaignCarry {
   thresholdAcknowledgedAt?: number;
   paused: boolean;
   cancelReason?: string;
+  ordersCancelled?: boolean;
 }
 
 export interface CampaignWorkflowInput extends CampaignStartInput {
@@ -106,7 +110,8 @@ export interface CampaignWorkflowInput extends CampaignStartInput {
 
 export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise<CampaignResult> {
   const { carry: carried, useSearchAttributes = true, ...startInput } = rawInput;
-  const input: CampaignInput = campaignInputSchema.parse(startInput);
+  // A bad input (e.g. from `temporal workflow start`) fails the campaign at once, naming the fields.
+  const input: CampaignInput = parseWorkflowInput(campaignInputSchema, startInput, 'campaignWorkflow');
   const { campaignId, options } = input;
   const ref = campaignRef(campaignId);
 
@@ -127,6 +132,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   /** What the orders in flight were last told (new orders start with `paused`). */
   let ordersPaused = paused;
   let cancelReason = carried?.cancelReason;
+  /** Whether the orders in flight were told to stop (new ones are never started after a cancel). */
+  let ordersCancelled = carried?.ordersCancelled ?? false;
   let fundsSignalled = false;
   let lastSearchUpsert = 0;
   let changed = 0;
@@ -224,7 +231,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     };
   });
 
-  setHandler(orderProgressSignal, (update) => {
+  setHandler(orderProgressSignal, validSignal('orderProgress', orderProgressSchema, onOrderProgress));
+  function onOrderProgress(update: OrderProgress) {
     changed += 1;
     if (update.done) {
       if (!inFlight.has(update.chunk)) return; // duplicate "done"
@@ -237,9 +245,10 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       if (known && (update.sequence ?? 0) >= (known.sequence ?? 0)) inFlight.set(update.chunk, update);
     }
     publish();
-  });
+  }
 
-  setHandler(pauseSignal, (request) => {
+  setHandler(pauseSignal, validSignal('pause', optionalReasonSchema, onPause));
+  function onPause(request: { reason?: string } | undefined) {
     if (paused) return;
     paused = true;
     changed += 1;
@@ -248,17 +257,29 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     if (status !== 'staging' && status !== 'awaiting-approval' && status !== 'awaiting-funds') {
       setStatus('paused', request?.reason ?? 'paused by operator');
     }
-  });
+  }
   setHandler(resumeSignal, () => {
     paused = false;
     changed += 1;
     if (status === 'threshold-exceeded') thresholdAcknowledgedAt = totals().givenUp;
     if (status === 'paused' || status === 'threshold-exceeded') setStatus('running');
   });
-  setHandler(fundsAddedSignal, (request) => {
-    fundsSignalled = true;
+  setHandler(
+    fundsAddedSignal,
+    validSignal('fundsAdded', fundsAddedSchema, (request) => {
+      fundsSignalled = true;
+      changed += 1;
+      void broadcast((chunk) => orderHandle(chunk).signal(fundsAddedSignal, request));
+    }),
+  );
+
+  // A Temporal cancel (UI, client, CLI) stops new orders and lets those with Tango settle: the
+  // campaign's own work, its orders included, runs in a non-cancellable scope, and the request only
+  // sets the cancel reason, which every wait below watches.
+  CancellationScope.current().cancelRequested.catch(() => {
+    if (cancelReason !== undefined) return;
+    cancelReason = 'cancelled by operator';
     changed += 1;
-    void broadcast((chunk) => orderHandle(chunk).signal(fundsAddedSignal, request));
   });
 
   const activeOrdersWithFailures = () =>
@@ -410,7 +431,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   }
 
   // ----- The campaign -----
-  try {
+  return await CancellationScope.nonCancellable(async () => {
     if (!staged) {
       setStatus('staging');
       const result = await stagingActivities.stageCampaign.executeWithOptions(
@@ -456,19 +477,34 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
           'awaiting-approval',
           `total ${staged.totalAmount} exceeds the approval threshold ${options.approvalThreshold}`,
         );
-        await condition(() => approvedBy !== undefined || rejectedBy !== undefined);
+        await condition(
+          () => approvedBy !== undefined || rejectedBy !== undefined || cancelReason !== undefined,
+        );
+        if (cancelReason !== undefined && approvedBy === undefined && rejectedBy === undefined) {
+          setStatus('cancelled', cancelReason);
+          return await finish();
+        }
         if (rejectedBy !== undefined) {
           setStatus('rejected', `rejected by ${rejectedBy}: ${statusReason ?? ''}`);
           return await finish();
         }
       }
 
-      if (options.preflightBalanceCheck) await awaitBalance(staged.totalAmount);
-      setStatus(paused ? 'paused' : 'running', paused ? 'paused by operator' : undefined);
+      if (options.preflightBalanceCheck && cancelReason === undefined) await awaitBalance(staged.totalAmount);
+      if (cancelReason === undefined)
+        setStatus(paused ? 'paused' : 'running', paused ? 'paused by operator' : undefined);
     }
 
     // Sliding window of order workflows.
-    while (nextChunk < staged.chunks || inFlight.size > 0) {
+    while ((cancelReason === undefined && nextChunk < staged.chunks) || inFlight.size > 0) {
+      if (cancelReason !== undefined && !ordersCancelled) {
+        // Stop sending, let the orders in flight settle (their items end as Tango holds them), report.
+        setStatus('cancelling', cancelReason);
+        const reason = cancelReason;
+        await broadcast((chunk) => orderHandle(chunk).signal(cancelOrderSignal, { reason }));
+        ordersCancelled = true;
+        continue;
+      }
       if (thresholdExceeded() && status !== 'threshold-exceeded') {
         paused = true;
         setStatus('threshold-exceeded', 'tolerated failures exceeded: resume or raise the threshold');
@@ -501,18 +537,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     }
     setStatus(cancelReason !== undefined ? 'cancelled' : 'completed', cancelReason);
     return await finish();
-  } catch (error) {
-    if (!isCancellation(error)) throw error;
-    // Cancelled from the UI or the client: stop sending, let in-flight orders settle, report.
-    return await CancellationScope.nonCancellable(async () => {
-      cancelReason = 'cancelled by operator';
-      setStatus('cancelling', cancelReason);
-      await broadcast((chunk) => orderHandle(chunk).signal(cancelOrderSignal, { reason: cancelReason! }));
-      await condition(() => inFlight.size === 0);
-      setStatus('cancelled', cancelReason);
-      return await finish();
-    });
-  }
+  });
 
   async function startOrder(chunk: number) {
     const roundZero = orderExternalRefId(ref, chunk, 0);
@@ -591,7 +616,11 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         `balance ${balance.currentBalance} does not cover the campaign total ${needed}: add funds (signal fundsAdded)`,
       );
       fundsSignalled = false;
-      await condition(() => fundsSignalled, durationMs(options.fundsCheckInterval));
+      await condition(
+        () => fundsSignalled || cancelReason !== undefined,
+        durationMs(options.fundsCheckInterval),
+      );
+      if (cancelReason !== undefined) return;
     }
   }
 
@@ -624,6 +653,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         ...counts,
         total: report.counts.total,
         delivered: report.counts.delivered,
+        scheduled: report.counts.scheduled,
         givenUp: report.counts.givenUp,
         cancelled: report.counts.cancelled,
         queued: 0,
@@ -654,6 +684,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       ...(thresholdAcknowledgedAt !== undefined ? { thresholdAcknowledgedAt } : {}),
       paused,
       ...(cancelReason ? { cancelReason } : {}),
+      ...(ordersCancelled ? { ordersCancelled } : {}),
     };
   }
 }
@@ -670,6 +701,7 @@ function addCounts(into: ItemCounts, from: ItemCounts): ItemCounts {
   into.total += from.total;
   into.queued += from.queued;
   into.submitted += from.submitted;
+  into.scheduled = (into.scheduled ?? 0) + (from.scheduled ?? 0);
   into.delivered += from.delivered;
   into.awaitingCorrection += from.awaitingCorrection;
   into.awaitingFunds += from.awaitingFunds;
@@ -686,14 +718,14 @@ function addCounts(into: ItemCounts, from: ItemCounts): ItemCounts {
 
 function campaignDetails(progress: CampaignProgress): string {
   const { counts, orders } = progress;
-  const settled = counts.delivered + counts.givenUp + counts.cancelled;
+  const settled = counts.delivered + (counts.scheduled ?? 0) + counts.givenUp + counts.cancelled;
   const percent = counts.total > 0 ? Math.floor((settled / counts.total) * 100) : 0;
   return [
     `**Campaign ${progress.campaignId}**: ${progress.status}${progress.statusReason ? ` (${progress.statusReason})` : ''} — ${percent}% settled`,
     '',
-    '| items | delivered | in flight | queued | awaiting correction | awaiting funds | given up | cancelled |',
-    '|---|---|---|---|---|---|---|---|',
-    `| ${counts.total} | ${counts.delivered} | ${counts.submitted} | ${counts.queued} | ${counts.awaitingCorrection} | ${counts.awaitingFunds} | ${counts.givenUp} | ${counts.cancelled} |`,
+    '| items | delivered | scheduled | in flight | queued | awaiting correction | awaiting funds | given up | cancelled |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| ${counts.total} | ${counts.delivered} | ${counts.scheduled ?? 0} | ${counts.submitted} | ${counts.queued} | ${counts.awaitingCorrection} | ${counts.awaitingFunds} | ${counts.givenUp} | ${counts.cancelled} |`,
     '',
     `Orders: ${orders.finished}/${orders.total} finished, ${orders.inFlight} in flight${orders.overdue ? `, **${orders.overdue} overdue**` : ''}. ` +
       `Failures by class: transient ${counts.failures.transient}, needs correction ${counts.failures['needs-correction']}, ` +

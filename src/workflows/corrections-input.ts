@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 export const lineItemCorrectionSchema = z
   .looseObject({
-    externalRefLineItemID: z.string().min(1).max(150),
+    externalRefLineItemID: z.string().min(1).max(100),
   })
   .refine((correction) => Object.keys(correction).length > 1, {
     message: 'a correction must change at least one field besides externalRefLineItemID',

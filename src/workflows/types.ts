@@ -100,17 +100,21 @@ export type MetadataPatch = z.infer<typeof metadataPatchSchema>;
 
 export const skipItemsSchema = z
   .object({
-    externalRefLineItemIDs: z.array(z.string().min(1).max(150)).min(1).max(10_000),
+    externalRefLineItemIDs: z.array(z.string().min(1).max(100)).min(1).max(10_000),
     reason: z.string().min(1).max(500),
   })
   .strict();
 export type SkipItemsInput = z.infer<typeof skipItemsSchema>;
+
+const count = z.number().int().nonnegative().max(1e9);
 
 /** What the order's store-backed book holds, by state. */
 export interface ItemCounts {
   total: number;
   queued: number;
   submitted: number;
+  /** Held by Tango for a future delivery date (re-read until it turns). */
+  scheduled: number;
   delivered: number;
   awaitingCorrection: number;
   awaitingFunds: number;
@@ -130,6 +134,7 @@ export function emptyCounts(): ItemCounts {
     total: 0,
     queued: 0,
     submitted: 0,
+    scheduled: 0,
     delivered: 0,
     awaitingCorrection: 0,
     awaitingFunds: 0,
@@ -170,20 +175,77 @@ export interface OrderProgress {
   blockedReason?: string;
 }
 
-/** The part of an AsyncOrderStatus event the order workflow acts on. */
-export interface OrderStatusNotice {
-  externalRefID: string;
-  status: string;
-  eventId?: string;
-  revision?: number;
-  eventOccurredAt?: string;
-  totalLineItems?: number;
-  failedLineItems?: number;
-  successfulLineItems?: number;
-}
+const countsSchema = z.object({
+  total: count,
+  queued: count,
+  submitted: count,
+  delivered: count,
+  awaitingCorrection: count,
+  awaitingFunds: count,
+  givenUp: count,
+  cancelled: count,
+  corrected: count,
+  autoFixed: count,
+  awaitingFundsAmount: z.number().nonnegative(),
+  // Orders started before scheduled deliveries were tracked do not send it.
+  scheduled: count.default(0),
+  failures: z.object({
+    transient: count,
+    'needs-correction': count,
+    'needs-funds': count,
+    permanent: count,
+  }),
+});
 
-export type OperatorInput =
-  { kind: 'corrections'; key: string; count: number } | { kind: 'skip'; key: string; count: number };
+/** Order -> campaign progress, checked for shape (it comes from the campaign's own orders). */
+export const orderProgressSchema = z.object({
+  chunk: z.number().int().nonnegative(),
+  round: z.number().int().nonnegative(),
+  externalRefID: z.string().max(100),
+  bookKey: z.string().max(1024),
+  counts: countsSchema,
+  overdue: z.boolean(),
+  done: z.boolean(),
+  phase: z.enum([
+    'queued',
+    'submitting',
+    'awaiting-tango',
+    'settling',
+    'awaiting-operator',
+    'paused',
+    'blocked',
+    'done',
+  ]),
+  sequence: z.number().int().nonnegative().optional(),
+  blockedReason: z.string().max(2000).optional(),
+});
+
+/** The part of an AsyncOrderStatus event the order workflow acts on (sizes bounded: seeds' limits). */
+export const orderStatusNoticeSchema = z.object({
+  externalRefID: z.string().min(1).max(100),
+  status: z.string().min(1).max(40),
+  eventId: z.string().max(200).optional(),
+  revision: z.number().int().nonnegative().optional(),
+  eventOccurredAt: z.string().max(64).optional(),
+  totalLineItems: count.optional(),
+  failedLineItems: count.optional(),
+  successfulLineItems: count.optional(),
+});
+export type OrderStatusNotice = z.infer<typeof orderStatusNoticeSchema>;
+
+export const operatorInputSchema = z.object({
+  kind: z.enum(['corrections', 'skip']),
+  /** A store key under the order's own campaign (checked by the order). */
+  key: z.string().min(1).max(1024),
+  count: count,
+});
+export type OperatorInput = z.infer<typeof operatorInputSchema>;
+
+export const reasonSchema = z.object({ reason: z.string().min(1).max(500) });
+export const optionalReasonSchema = z.object({ reason: z.string().max(500).optional() }).optional();
+export const fundsAddedSchema = z
+  .object({ amount: z.number().nonnegative().optional(), note: z.string().max(500).optional() })
+  .optional();
 
 export interface CorrectionsResult {
   accepted: number;

@@ -63,14 +63,47 @@ const failedItem = (id: string, code: string): LineItemDetail =>
     lineItemErrors: [{ errorCode: code }],
   }) as LineItemDetail;
 
+/** The worker's clock, moved by tests (the visibility grace is 10 minutes). */
+const clock = { now: Date.parse('2026-12-01T10:00:00Z') };
+const GRACE_MS = 10 * 60_000;
+
 function activities(store: MemoryStore, tango: Partial<TangoApi>) {
   return createOrderActivities({
     store,
     tango: tango as TangoApi,
     classify: (errors) => classifyErrors(errors),
     autoFixerFor: () => undefined,
+    visibilityGraceMs: GRACE_MS,
+    now: () => clock.now,
   });
 }
+
+const notFound = () => new TangoHttpError({ status: 404, body: 'not found', method: 'GET', path: '/x' });
+const created = (patch: Record<string, unknown> = {}) =>
+  ({
+    httpStatus: 201,
+    created: true,
+    order: {
+      externalRefID: 'act-0',
+      createdAt: new Date(clock.now).toISOString(),
+      failedLineItems: [],
+      duplicateLineItemRefIds: {},
+      extra: {},
+      ...patch,
+    },
+  }) as never;
+const lineItem = (id: string, status: string, patch: Partial<LineItemDetail> = {}): LineItemDetail =>
+  ({ externalRefLineItemID: id, lineItemStatus: status, lineItemErrors: [], ...patch }) as LineItemDetail;
+const failureType = (type: string, retryable: boolean) => (error: unknown) => {
+  const failure = error as { type?: string; nonRetryable?: boolean };
+  assert.equal(failure.type, type);
+  assert.equal(
+    failure.nonRetryable === true,
+    !retryable,
+    `${type} should be ${retryable ? '' : 'non-'}retryable`,
+  );
+  return true;
+};
 
 /** Runs an activity in a mock activity context (heartbeat details from a "previous attempt"). */
 function run<A, R>(fn: (input: A) => Promise<R>, input: A, heartbeatDetails?: unknown): Promise<R> {
@@ -81,7 +114,7 @@ function run<A, R>(fn: (input: A) => Promise<R>, input: A, heartbeatDetails?: un
 const round0 = { campaignId, chunk: 0, round: 0, step: 0, externalRefID: 'act-0' };
 
 describe('submitOrderRound', () => {
-  it('rejects only the item a refused request names, when Tango holds no such order', async () => {
+  it('rejects only the item a refused first POST names, without asking Tango (nothing can exist)', async () => {
     const store = await setup(['a', 'b', 'c']);
     const refusal = new TangoRequestValidationError('POST /asyncOrders body', [
       {
@@ -91,25 +124,38 @@ describe('submitOrderRound', () => {
         input: '',
       },
     ] as never);
+    let gets = 0;
     const { submitOrderRound } = activities(store, {
       createAsyncOrder: async () => {
         throw refusal;
       },
       getAsyncOrder: async () => {
-        throw new TangoHttpError({ status: 404, body: 'not found', method: 'GET', path: '/x' });
+        gets += 1;
+        throw notFound();
       },
     });
     const result = await run(submitOrderRound, round0);
     assert.ok(result.requestRejected);
+    assert.equal(gets, 0, 'a refusal of the first attempt needs no GET');
     const entries = await book(store, 1);
     assert.equal(entries.get('b')?.state, 'awaiting-correction');
     assert.equal(entries.get('a')?.state, 'queued');
     assert.equal(entries.get('c')?.state, 'queued');
   });
 
+  async function afterLostFirstAttempt(ids: string[], tango: Partial<TangoApi>) {
+    const store = await setup(ids);
+    const first = activities(store, {
+      createAsyncOrder: async () => {
+        throw new Error('socket hang up');
+      },
+    });
+    await assert.rejects(run(first.submitOrderRound, round0));
+    return { store, ...activities(store, tango) };
+  }
+
   it('never reads a refusal on a retried POST as "not created" when the order exists', async () => {
-    const store = await setup(['a', 'b']);
-    const { submitOrderRound } = activities(store, {
+    const { store, submitOrderRound } = await afterLostFirstAttempt(['a', 'b'], {
       createAsyncOrder: async () => {
         throw new TangoHttpError({
           status: 422,
@@ -118,7 +164,8 @@ describe('submitOrderRound', () => {
           path: '/asyncOrders',
         });
       },
-      getAsyncOrder: async () => order({ orderStatus: 'PENDING', totalLineItems: 2 }),
+      getAsyncOrder: async () =>
+        order({ orderStatus: 'PENDING', totalLineItems: 2, createdAt: new Date(clock.now).toISOString() }),
     });
     const result = await run(submitOrderRound, round0);
     assert.equal(result.requestRejected, undefined);
@@ -127,6 +174,109 @@ describe('submitOrderRound', () => {
       [...entries.values()].map((entry) => entry.state),
       ['submitted', 'submitted'],
     );
+  });
+
+  it('reads a 404 after a refused retry as "not visible yet" within the grace, and retries', async () => {
+    const { store, submitOrderRound } = await afterLostFirstAttempt(['a', 'b'], {
+      createAsyncOrder: async () => {
+        throw new TangoHttpError({ status: 422, body: 'no', method: 'POST', path: '/asyncOrders' });
+      },
+      getAsyncOrder: async () => {
+        throw notFound();
+      },
+    });
+    await assert.rejects(run(submitOrderRound, round0), failureType('OrderNotVisibleYet', true));
+    assert.equal(await store.exists(orderBookKey(campaignId, 0, 1)), false, 'nothing settled');
+    assert.equal(await store.exists(roundRejectedKey(campaignId, 0, 0)), false, 'nothing rejected');
+    // After the grace, with no 2xx on any attempt, Tango's 404 means it holds none of the items.
+    clock.now += GRACE_MS + 1000;
+    const result = await run(submitOrderRound, round0);
+    assert.ok(result.requestRejected);
+    clock.now -= GRACE_MS + 1000;
+  });
+
+  it('checks whether a retried POST answered 402 was created by the first attempt', async () => {
+    const { store, submitOrderRound } = await afterLostFirstAttempt(['a', 'b'], {
+      createAsyncOrder: async () => {
+        throw new TangoHttpError({ status: 402, body: 'no funds', method: 'POST', path: '/asyncOrders' });
+      },
+      getAsyncOrder: async () =>
+        order({ orderStatus: 'COMPLETE', createdAt: new Date(clock.now).toISOString() }),
+    });
+    const result = await run(submitOrderRound, round0);
+    assert.equal(result.submitted, 2, 'the first attempt created it: settle it, never wait to resend it');
+    assert.equal((await book(store, 1)).get('a')?.state, 'submitted');
+  });
+
+  it('waits for funds after a first POST answered 402, asking nothing more', async () => {
+    const store = await setup(['a']);
+    let gets = 0;
+    const { submitOrderRound } = activities(store, {
+      createAsyncOrder: async () => {
+        throw new TangoHttpError({ status: 402, body: 'no funds', method: 'POST', path: '/asyncOrders' });
+      },
+      getAsyncOrder: async () => {
+        gets += 1;
+        return order({});
+      },
+    });
+    await assert.rejects(run(submitOrderRound, round0), failureType('TangoInsufficientFunds', false));
+    assert.equal(gets, 0);
+  });
+
+  it('stops at an existing order answered to our first POST: a collision, never resent', async () => {
+    const store = await setup(['a', 'b']);
+    let posts = 0;
+    const { submitOrderRound, settleOrderRound } = activities(store, {
+      createAsyncOrder: async () => {
+        posts += 1;
+        return {
+          httpStatus: 200,
+          created: false,
+          order: {
+            externalRefID: 'act-0',
+            status: 'COMPLETE',
+            createdAt: '2026-08-01T09:00:00Z',
+            failedLineItems: [],
+            duplicateLineItemRefIds: {},
+            extra: {},
+          },
+        } as never;
+      },
+      async *lineItemPages() {
+        throw new Error('settling a collision must not read Tango');
+      },
+    });
+    await assert.rejects(run(submitOrderRound, round0), (error: unknown) => {
+      failureType('OrderCollision', false)(error);
+      assert.match((error as Error).message, /existing order.*2026-08-01/);
+      return true;
+    });
+    // A retry (the workflow's blocked retry) neither POSTs again nor accepts the order as ours.
+    await assert.rejects(run(submitOrderRound, round0), failureType('OrderCollision', false));
+    await assert.rejects(run(settleOrderRound, { ...round0, step: 1 }), failureType('OrderCollision', false));
+    assert.equal(posts, 1);
+    assert.equal(await store.exists(orderBookKey(campaignId, 0, 1)), false, 'nothing inferred');
+  });
+
+  it('accepts the existing order answered to a retried POST when it was created after our first attempt', async () => {
+    const { store, submitOrderRound } = await afterLostFirstAttempt(['a'], {
+      createAsyncOrder: async () =>
+        ({
+          httpStatus: 200,
+          created: false,
+          order: {
+            externalRefID: 'act-0',
+            createdAt: new Date(clock.now + 500).toISOString(),
+            failedLineItems: [],
+            duplicateLineItemRefIds: {},
+            extra: {},
+          },
+        }) as never,
+    });
+    const result = await run(submitOrderRound, round0);
+    assert.equal(result.submitted, 1);
+    assert.equal((await book(store, 1)).get('a')?.state, 'submitted');
   });
 
   it('keeps the rejected items of a first attempt when a repeated POST omits failedLineItems', async () => {
@@ -147,7 +297,13 @@ describe('submitOrderRound', () => {
         return {
           httpStatus: calls === 1 ? 201 : 200,
           created: calls === 1,
-          order: { externalRefID: 'act-0', failedLineItems, duplicateLineItemRefIds: {}, extra: {} },
+          order: {
+            externalRefID: 'act-0',
+            createdAt: new Date(clock.now).toISOString(),
+            failedLineItems,
+            duplicateLineItemRefIds: {},
+            extra: {},
+          },
         } as never;
       },
     });
@@ -161,75 +317,137 @@ describe('submitOrderRound', () => {
 describe('settleOrderRound', () => {
   async function submitted(ids: string[]) {
     const store = await setup(ids);
-    const { submitOrderRound } = activities(store, {
-      createAsyncOrder: async () =>
-        ({
-          httpStatus: 201,
-          created: true,
-          order: { externalRefID: 'act-0', failedLineItems: [], duplicateLineItemRefIds: {}, extra: {} },
-        }) as never,
-    });
+    const { submitOrderRound } = activities(store, { createAsyncOrder: async () => created() });
     await run(submitOrderRound, round0);
     return store;
   }
   const settleInput = { ...round0, step: 1 };
+  const later = (days: number) => new Date(clock.now + days * 86_400_000).toISOString();
 
-  it('resends only what Tango confirms it does not hold, and never an item it holds', async () => {
-    const store = await submitted(['a', 'b', 'c', 'd']);
+  it("decides every item by Tango's own record of it, never by counts", async () => {
+    const store = await submitted(['a', 'b', 'c', 'd', 'e']);
     const looked: string[][] = [];
+    const deliveryDate = later(8);
     const { settleOrderRound } = activities(store, {
-      // Tango holds 3 of the 4 items: c failed, a and b were delivered, d is not in the order.
-      async *lineItemPages() {
-        yield { order: order({ totalLineItems: 3 }), lineItems: [failedItem('c', 'PROCESSING_ERROR')] };
+      async *lineItemPages(_ref, options) {
+        assert.equal(options?.failedOnly, undefined, 'every item is read, not only the failed ones');
+        assert.equal(options?.maxResults, 500);
+        yield {
+          order: order({ totalLineItems: 5 }),
+          lineItems: [
+            lineItem('a', 'COMPLETE', { referenceLineItemId: 'RL-a' }),
+            failedItem('b', 'PROCESSING_ERROR'),
+            lineItem('c', 'PENDING', { scheduledDeliveryDate: deliveryDate }),
+            lineItem('d', 'PENDING'),
+          ],
+          cursor: undefined,
+          nextCursor: undefined,
+        };
       },
       lookupLineItems: async (_ref, ids) => {
         looked.push(ids);
-        return ids
-          .filter((id) => id !== 'd')
-          .map(
-            (id) => ({ externalRefLineItemID: id, lineItemStatus: 'COMPLETE', lineItemErrors: [] }) as never,
-          );
+        return [];
       },
     });
+    clock.now += GRACE_MS;
     const result = await run(settleOrderRound, settleInput);
-    assert.deepEqual(looked, [['a', 'b', 'd']]);
+    clock.now -= GRACE_MS;
+    assert.deepEqual(looked, [['e']], 'only the item absent from the pages is looked up');
     const entries = await book(store, 2);
     assert.equal(entries.get('a')?.state, 'delivered');
-    assert.equal(entries.get('b')?.state, 'delivered');
-    assert.equal(entries.get('c')?.state, 'queued'); // transient: Tango reported it failed
-    assert.equal(entries.get('d')?.state, 'queued'); // confirmed not held
-    assert.equal(result.counts.delivered, 2);
+    assert.equal(entries.get('a')?.tangoLineItemId, 'RL-a');
+    assert.equal(entries.get('a')?.tangoStatus, 'COMPLETE');
+    assert.equal(entries.get('b')?.state, 'queued'); // transient: Tango reported it failed
+    assert.equal(entries.get('c')?.state, 'scheduled');
+    assert.equal(entries.get('c')?.scheduledFor, deliveryDate);
+    assert.equal(entries.get('d')?.state, 'submitted', 'PENDING without a date is not decided');
+    assert.equal(entries.get('e')?.state, 'queued'); // confirmed not held, after the grace
+    assert.equal(result.counts.delivered, 1);
+    assert.equal(result.pending, 1);
+    assert.equal(result.nextScheduled, deliveryDate);
   });
 
-  it("doesn't count the items of a failed order as delivered", async () => {
+  it('does not take an item absent from the pages as not held within the visibility grace', async () => {
     const store = await submitted(['a', 'b']);
     const { settleOrderRound } = activities(store, {
       async *lineItemPages() {
         yield {
-          order: order({
-            orderStatus: 'FAILED',
-            totalLineItems: 2,
-            orderErrors: [{ errorCode: 'ACCOUNT_NOT_ACTIVE' }],
-          }),
-          lineItems: [],
+          order: order({}),
+          lineItems: [lineItem('a', 'COMPLETE')],
+          cursor: undefined,
+          nextCursor: undefined,
         };
       },
-      lookupLineItems: async (_ref, ids) =>
-        ids.map(
-          (id) => ({ externalRefLineItemID: id, lineItemStatus: 'FAILED', lineItemErrors: [] }) as never,
-        ),
+      lookupLineItems: async () => [],
+    });
+    await assert.rejects(run(settleOrderRound, settleInput), failureType('OrderNotVisibleYet', true));
+    assert.equal(await store.exists(orderBookKey(campaignId, 0, 2)), false);
+  });
+
+  it("doesn't count the items of a failed order as delivered, nor a PENDING one", async () => {
+    const store = await submitted(['a', 'b']);
+    const { settleOrderRound } = activities(store, {
+      async *lineItemPages() {
+        yield {
+          order: order({ orderStatus: 'FAILED', orderErrors: [{ errorCode: 'ACCOUNT_NOT_ACTIVE' }] }),
+          lineItems: [lineItem('a', 'FAILED'), lineItem('b', 'PENDING')],
+          cursor: undefined,
+          nextCursor: undefined,
+        };
+      },
     });
     await run(settleOrderRound, settleInput);
     const entries = await book(store, 2);
     assert.equal(entries.get('a')?.state, 'given-up');
     assert.match(entries.get('a')?.reason ?? '', /ACCOUNT_NOT_ACTIVE/);
+    assert.equal(entries.get('b')?.state, 'submitted', 'a PENDING item of a FAILED order is not delivered');
+  });
+
+  it('stops at an order that holds items we never sent in it: a collision, nothing settled', async () => {
+    const store = await submitted(['a', 'b']);
+    let reads = 0;
+    const { settleOrderRound } = activities(store, {
+      async *lineItemPages() {
+        reads += 1;
+        yield {
+          order: order({}),
+          lineItems: [lineItem('a', 'COMPLETE'), lineItem('x-1', 'COMPLETE'), lineItem('b', 'COMPLETE')],
+          cursor: undefined,
+          nextCursor: undefined,
+        };
+      },
+    });
+    await assert.rejects(run(settleOrderRound, settleInput), (error: unknown) => {
+      failureType('OrderCollision', false)(error);
+      assert.match((error as Error).message, /1 line item\(s\) this campaign never sent.*x-1/);
+      return true;
+    });
+    await assert.rejects(run(settleOrderRound, settleInput), failureType('OrderCollision', false));
+    assert.equal(reads, 1, 'the collision is remembered, not read again');
+    assert.equal(await store.exists(orderBookKey(campaignId, 0, 2)), false, 'nothing inferred');
+  });
+
+  it('matches ids Tango returns with surrounding spaces', async () => {
+    const store = await submitted(['a']);
+    const { settleOrderRound } = activities(store, {
+      async *lineItemPages() {
+        yield {
+          order: order({}),
+          lineItems: [lineItem(' a ', 'COMPLETE')],
+          cursor: undefined,
+          nextCursor: undefined,
+        };
+      },
+    });
+    await run(settleOrderRound, settleInput);
+    assert.equal((await book(store, 2)).get('a')?.state, 'delivered');
   });
 
   it('refuses to settle while a submitted item is unaccounted for', async () => {
     const store = await submitted(['a', 'b']);
     const { settleOrderRound } = activities(store, {
       async *lineItemPages() {
-        yield { order: order({ totalLineItems: 1 }), lineItems: [] };
+        yield { order: order({}), lineItems: [], cursor: undefined, nextCursor: undefined };
       },
       lookupLineItems: async () => {
         throw new TangoHttpError({ status: 503, body: 'down', method: 'GET', path: '/x' });
@@ -243,34 +461,180 @@ describe('settleOrderRound', () => {
     const store = await submitted(['a', 'b']);
     const { settleOrderRound } = activities(store, {
       async *lineItemPages() {
-        yield { order: order({ orderStatus: 'PROCESSING', totalLineItems: 2 }), lineItems: [] };
+        yield {
+          order: order({ orderStatus: 'PROCESSING' }),
+          lineItems: [lineItem('a', 'COMPLETE')],
+          cursor: undefined,
+          nextCursor: 'c1',
+        };
       },
     });
-    await assert.rejects(run(settleOrderRound, settleInput), (error: unknown) => {
-      const failure = error as { type?: string; nonRetryable?: boolean };
-      return failure.type === 'OrderNotSettled' && failure.nonRetryable !== true;
-    });
+    await assert.rejects(run(settleOrderRound, settleInput), failureType('OrderNotSettled', true));
     assert.equal(await store.exists(orderBookKey(campaignId, 0, 2)), false, 'no item was settled');
   });
 
-  it('resumes paging from the heartbeated cursor after a retry', async () => {
+  it('never trusts pages stored by an attempt that found the order still processing', async () => {
+    const store = await submitted(['a', 'b']);
+    const cursors: (string | undefined)[] = [];
+    const { settleOrderRound } = activities(store, {
+      async *lineItemPages(_ref, options) {
+        cursors.push(options?.startCursor);
+        yield {
+          order: order({}),
+          lineItems: [lineItem('a', 'COMPLETE'), failedItem('b', 'RECIPIENT_BLOCKED')],
+          cursor: undefined,
+          nextCursor: undefined,
+        };
+      },
+    });
+    // What an older attempt left: a page stored and a heartbeat past it, without the final mark.
+    await putJson(store, 'campaigns/act/orders/000000/round-000/line-items/page-000000.json', {
+      order: { orderStatus: 'PROCESSING', orderErrors: [] },
+      lineItems: [lineItem('a', 'PENDING')],
+    });
+    await run(settleOrderRound, settleInput, { cursor: 'cursor-1', page: 1 });
+    assert.deepEqual(cursors, [undefined], 'read again from the first page');
+    const entries = await book(store, 2);
+    assert.equal(entries.get('a')?.state, 'delivered');
+    assert.equal(entries.get('b')?.state, 'given-up');
+  });
+
+  it('resumes paging from the heartbeated cursor of a final order after a retry', async () => {
     const store = await submitted(['a', 'b', 'c']);
     const cursors: (string | undefined)[] = [];
     const { settleOrderRound } = activities(store, {
       async *lineItemPages(_ref, options) {
         cursors.push(options?.startCursor);
-        yield { order: order({ totalLineItems: 3 }), lineItems: [failedItem('c', 'PROCESSING_ERROR')] };
+        yield {
+          order: order({}),
+          lineItems: [failedItem('c', 'PROCESSING_ERROR')],
+          cursor: options?.startCursor,
+          nextCursor: undefined,
+        };
       },
     });
-    // A retry of an attempt that stored page 0 and heartbeated the cursor of page 1.
-    await putJsonLines(store, 'campaigns/act/orders/000000/round-000/failed/page-000000.jsonl', [
-      failedItem('b', 'RECIPIENT_BLOCKED'),
-    ]);
-    await run(settleOrderRound, settleInput, { cursor: 'cursor-1', page: 1 });
+    await putJson(store, 'campaigns/act/orders/000000/round-000/line-items/page-000000.json', {
+      order: { orderStatus: 'COMPLETE', orderErrors: [] },
+      lineItems: [lineItem('a', 'COMPLETE'), failedItem('b', 'RECIPIENT_BLOCKED')],
+    });
+    await run(settleOrderRound, settleInput, { cursor: 'cursor-1', page: 1, final: true });
     assert.deepEqual(cursors, ['cursor-1']);
     const entries = await book(store, 2);
     assert.equal(entries.get('a')?.state, 'delivered');
     assert.equal(entries.get('b')?.state, 'given-up');
     assert.equal(entries.get('c')?.state, 'queued');
+  });
+
+  it("waits out a GET that lags the POST: 404 within the grace is retried, not a person's problem", async () => {
+    const store = await submitted(['a']);
+    const { settleOrderRound, getOrderStatus } = activities(store, {
+      async *lineItemPages() {
+        throw notFound();
+      },
+      getAsyncOrder: async () => {
+        throw notFound();
+      },
+    });
+    await assert.rejects(run(settleOrderRound, settleInput), failureType('OrderNotVisibleYet', true));
+    await assert.rejects(
+      run(getOrderStatus, { campaignId, externalRefID: 'act-0', chunk: 0, round: 0 }),
+      failureType('OrderNotVisibleYet', true),
+    );
+    // Past the grace, an order Tango acknowledged but does not show is for a person: nothing is resent.
+    clock.now += GRACE_MS + 1000;
+    await assert.rejects(
+      run(getOrderStatus, { campaignId, externalRefID: 'act-0', chunk: 0, round: 0 }),
+      failureType('OrderMissing', false),
+    );
+    clock.now -= GRACE_MS + 1000;
+  });
+});
+
+describe('recheckOrderItems', () => {
+  it('reads due scheduled and pending items by id and settles each by its record', async () => {
+    const store = await setup(['a', 'b', 'c']);
+    const { submitOrderRound, settleOrderRound, recheckOrderItems } = activities(store, {
+      createAsyncOrder: async () => created(),
+      async *lineItemPages() {
+        yield {
+          order: order({}),
+          lineItems: [
+            lineItem('a', 'PENDING', {
+              scheduledDeliveryDate: new Date(clock.now + 8 * 86_400_000).toISOString(),
+            }),
+            lineItem('b', 'PENDING'),
+            lineItem('c', 'COMPLETE'),
+          ],
+          cursor: undefined,
+          nextCursor: undefined,
+        };
+      },
+      lookupLineItems: async (_ref, ids) =>
+        ids.map((id) =>
+          lineItem(
+            id,
+            id === 'a' ? 'COMPLETE' : 'FAILED',
+            id === 'b' ? ({ lineItemErrors: [{ errorCode: 'PROCESSING_ERROR' }] } as never) : {},
+          ),
+        ),
+    });
+    await run(submitOrderRound, round0);
+    await run(settleOrderRound, { ...round0, step: 1 });
+    // Before a's date only b (pending) is read; after it, a too.
+    clock.now += 9 * 86_400_000;
+    const result = await run(recheckOrderItems, { campaignId, chunk: 0, step: 2 });
+    clock.now -= 9 * 86_400_000;
+    const entries = await book(store, 3);
+    assert.equal(entries.get('a')?.state, 'delivered');
+    assert.equal(entries.get('b')?.state, 'queued');
+    assert.equal(entries.get('c')?.state, 'delivered');
+    assert.equal(result.counts.scheduled, 0);
+    assert.equal(result.lookups, 1);
+  });
+});
+
+describe('applyOrderInput', () => {
+  it('gives up exhausted items but sends an operator correction once more, and keeps waiting items', async () => {
+    const store = await setup(['a', 'b', 'c']);
+    const entries = [...(await book(store, 0)).values()];
+    entries[0]!.state = 'queued';
+    entries[0]!.rounds = [0, 1];
+    entries[1]!.state = 'queued';
+    entries[1]!.rounds = [0, 1];
+    entries[1]!.operatorQueued = true;
+    entries[2]!.state = 'awaiting-correction';
+    entries[2]!.rounds = [0];
+    await putJsonLines(store, orderBookKey(campaignId, 0, 0), entries);
+    const { applyOrderInput } = activities(store, {});
+    await run(applyOrderInput, {
+      campaignId,
+      chunk: 0,
+      step: 0,
+      action: { kind: 'give-up-exhausted', reason: 'still failing after 2 round(s)' },
+    });
+    const after = await book(store, 1);
+    assert.equal(after.get('a')?.state, 'given-up');
+    assert.equal(after.get('b')?.state, 'queued');
+    assert.equal(after.get('c')?.state, 'awaiting-correction');
+  });
+
+  it('reports the items of a POST that may have reached Tango as fate unknown, never as not sent', async () => {
+    const withAttempt = await setup(['a']);
+    await assert.rejects(
+      run(
+        activities(withAttempt, { createAsyncOrder: async () => Promise.reject(new Error('timeout')) })
+          .submitOrderRound,
+        round0,
+      ),
+    );
+    const action = { kind: 'give-up-unsent' as const, round: 0, externalRefID: 'act-0', reason: 'cancelled' };
+    await run(activities(withAttempt, {}).applyOrderInput, { campaignId, chunk: 0, step: 0, action });
+    const attempted = (await book(withAttempt, 1)).get('a');
+    assert.equal(attempted?.state, 'given-up');
+    assert.match(attempted?.reason ?? '', /fate unknown: sent in act-0/);
+
+    const never = await setup(['a']);
+    await run(activities(never, {}).applyOrderInput, { campaignId, chunk: 0, step: 0, action });
+    assert.equal((await book(never, 1)).get('a')?.state, 'cancelled');
   });
 });

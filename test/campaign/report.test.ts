@@ -30,7 +30,12 @@ async function text(chunks: AsyncIterable<string>): Promise<string> {
 }
 
 const rows: ReportRow[] = [
-  reportRow({ item: item('d-1', 25), terminal: { state: 'delivered' }, rounds: 1, externalRefID: 'c-0' }),
+  reportRow({
+    item: item('d-1', 25),
+    terminal: { state: 'delivered', tangoStatus: 'COMPLETE', tangoLineItemId: 'RL-1' },
+    rounds: 1,
+    externalRefID: 'c-0',
+  }),
   reportRow({
     item: item('g-1', 10.1),
     terminal: {
@@ -65,6 +70,9 @@ describe('report rows', () => {
       errorMessages: '',
       rounds: 1,
       externalRefID: 'c-0',
+      tangoLineItemId: 'RL-1',
+      tangoStatus: 'COMPLETE',
+      scheduledFor: '',
       utid: 'U000001',
       amount: 25,
       deliveryMethod: 'EMAIL',
@@ -75,6 +83,24 @@ describe('report rows', () => {
     assert.equal(rows[1]!.failureClass, 'permanent');
     assert.equal(rows[1]!.errorMessages, 'blocked; =cmd|" /C calc"!A0, not an email');
     assert.equal(rows[2]!.externalRefID, '');
+  });
+
+  it('says when Tango will deliver a scheduled item, backed by its record', () => {
+    const row = reportRow({
+      item: item('s-1', 25),
+      terminal: {
+        state: 'scheduled',
+        scheduledFor: '2026-12-20T00:00:00Z',
+        tangoStatus: 'PENDING',
+        tangoLineItemId: 'RL-9',
+      },
+      rounds: 1,
+      externalRefID: 'c-0',
+    });
+    assert.equal(row.state, 'scheduled');
+    assert.equal(row.scheduledFor, '2026-12-20T00:00:00Z');
+    assert.equal(row.tangoLineItemId, 'RL-9');
+    assert.equal(row.reason, '');
   });
 
   it('refuses rows that would break the invariant: no reason, or "cancelled" after sending', () => {
@@ -100,7 +126,7 @@ describe('CSV writer', () => {
     const lines = csv.split('\r\n');
     assert.equal(lines[0], REPORT_COLUMNS.join(','));
     assert.equal(lines.length, rows.length + 2, 'header, rows, and the empty string after the last CRLF');
-    assert.equal(lines[1], 'd-1,delivered,,,,,1,c-0,U000001,25,EMAIL,,false');
+    assert.equal(lines[1], 'd-1,delivered,,,,,1,c-0,RL-1,COMPLETE,,U000001,25,EMAIL,,false');
     assert.ok(lines[2]!.includes(`"blocked; =cmd|"" /C calc""!A0, not an email"`), lines[2]);
     assert.equal(csvCell('=1+1', 'reason'), "'=1+1");
     assert.equal(csvCell('-5'), '-5', 'non-text columns are left as they are');
@@ -145,9 +171,11 @@ describe('JSON writer', () => {
     assert.deepEqual(parsed.summary, {
       total: 3,
       delivered: 1,
+      scheduled: 0,
       givenUp: 1,
       cancelled: 1,
       amountDelivered: 25,
+      amountScheduled: 0,
       amountGivenUp: 10.1,
       amountCancelled: 5,
       givenUpByClass: {

@@ -65,8 +65,9 @@ class FakeOrder implements OrderActivities {
       bookKey: 'k',
       counts: this.settleCounts,
       failuresThisRound: { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 },
-      failedPages: 1,
+      pages: 1,
       lookups: 0,
+      pending: 0,
     };
     this.settleCounts = counts({ delivered: 10 });
     return result;
