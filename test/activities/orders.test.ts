@@ -243,7 +243,7 @@ describe('submitOrderRound', () => {
           },
         } as never;
       },
-      async *lineItemPages() {
+      lineItemPages: () => {
         throw new Error('settling a collision must not read Tango');
       },
     });
@@ -528,7 +528,7 @@ describe('settleOrderRound', () => {
   it("waits out a GET that lags the POST: 404 within the grace is retried, not a person's problem", async () => {
     const store = await submitted(['a']);
     const { settleOrderRound, getOrderStatus } = activities(store, {
-      async *lineItemPages() {
+      lineItemPages: () => {
         throw notFound();
       },
       getAsyncOrder: async () => {
