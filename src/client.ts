@@ -52,6 +52,7 @@ import {
 } from './workflows/corrections-input.ts';
 import {
   type CampaignProgress,
+  type BlockedOrder,
   type CampaignResult,
   type CampaignStartInput,
   type CorrectionsResult,
@@ -279,6 +280,8 @@ export interface FailuresListing {
   items: FailedItem[];
   nextCursor?: string;
   totals: { awaitingCorrection: number; awaitingFunds: number; givenUp: number };
+  /** Orders blocked on something a person must look at (e.g. a collision), with the reason. */
+  blockedOrders?: BlockedOrder[];
 }
 
 export interface CampaignReport {
@@ -682,6 +685,7 @@ export class CampaignClient {
       closed: false,
       items,
       ...(nextCursor ? { nextCursor } : {}),
+      ...(page.blocked?.length ? { blockedOrders: page.blocked } : {}),
       totals: {
         awaitingCorrection: page.totals.awaitingCorrection,
         awaitingFunds: page.totals.awaitingFunds,

@@ -23,7 +23,12 @@ import {
 import { TangoClient } from '../tango/client.ts';
 import { loadTangoConfig } from '../tango/config.ts';
 import type { CatalogItem, LineItemRequest } from '../tango/schemas.ts';
-import type { CampaignOptionsInput, CampaignResult, FailureClassName } from '../workflows/types.ts';
+import type {
+  BlockedOrder,
+  CampaignOptionsInput,
+  CampaignResult,
+  FailureClassName,
+} from '../workflows/types.ts';
 import {
   type CliIo,
   CliError,
@@ -465,6 +470,7 @@ async function allFailures(
   let cursor: string | undefined;
   let totals;
   let closed = false;
+  let blockedOrders: BlockedOrder[] = [];
   do {
     const page = await client.listFailures(campaignId, {
       ...(options.failureClass ? { failureClass: options.failureClass } : {}),
@@ -474,10 +480,16 @@ async function allFailures(
     });
     totals = page.totals;
     closed = page.closed;
+    blockedOrders = page.blockedOrders ?? blockedOrders;
     items.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor && (options.limit === undefined || items.length < options.limit));
-  return { items: options.limit === undefined ? items : items.slice(0, options.limit), totals, closed };
+  return {
+    items: options.limit === undefined ? items : items.slice(0, options.limit),
+    totals,
+    closed,
+    blockedOrders,
+  };
 }
 
 export function failuresCsv(items: FailedItem[]): string {
@@ -504,7 +516,7 @@ async function runFailures(args: string[], io: CliIo): Promise<number> {
       throw usageError(`--state must be one of ${itemStates.join(', ')}, got "${state}"`);
   const limit = numberOption(values.limit, 'limit');
   return withClient(io, async (client) => {
-    const { items, totals, closed } = await allFailures(client, campaignId, {
+    const { items, totals, closed, blockedOrders } = await allFailures(client, campaignId, {
       ...(values.class ? { failureClass: values.class as FailureClassName } : {}),
       ...(values.state ? { states: values.state as FailedItem['state'][] } : {}),
       ...(limit !== undefined ? { limit } : {}),
@@ -524,8 +536,11 @@ async function runFailures(args: string[], io: CliIo): Promise<number> {
       }
       return EXIT.ok;
     }
+    // Blocked orders are not failed items, but a person must look at them: always say so.
+    for (const order of blockedOrders)
+      io.stderr.write(`Order ${order.externalRefID} (chunk ${order.chunk}) is blocked: ${order.reason}\n`);
     if (values.json) {
-      printJson(io, { ok: true, campaignId, closed, totals, items });
+      printJson(io, { ok: true, campaignId, closed, totals, blockedOrders, items });
       return EXIT.ok;
     }
     io.stdout.write(

@@ -20,7 +20,7 @@ export function table(headers: string[], rows: string[][], maxWidth = 60): strin
 /** Items that reached a terminal state. */
 export function settled(progress: CampaignProgress): number {
   const { counts } = progress;
-  return counts.delivered + counts.givenUp + counts.cancelled;
+  return counts.delivered + (counts.scheduled ?? 0) + counts.givenUp + counts.cancelled;
 }
 
 export function progressBar(done: number, total: number, width = 30): string {
@@ -34,10 +34,12 @@ export function progressLine(progress: CampaignProgress): string {
   const { counts, orders } = progress;
   return (
     `${progress.status}: ${settled(progress)}/${counts.total} settled, ${counts.delivered} delivered, ` +
+    (counts.scheduled ? `${counts.scheduled} scheduled, ` : '') +
     `${counts.submitted} with Tango, ${counts.queued} queued, ${counts.awaitingCorrection} awaiting correction, ` +
     `${counts.awaitingFunds} awaiting funds, ${counts.givenUp} given up, ${counts.cancelled} cancelled; ` +
     `orders ${orders.finished}/${orders.total} done, ${orders.inFlight} in flight` +
-    (orders.overdue > 0 ? `, ${orders.overdue} overdue` : '')
+    (orders.overdue > 0 ? `, ${orders.overdue} overdue` : '') +
+    (orders.blocked ? `, ${orders.blocked} blocked` : '')
   );
 }
 
@@ -47,12 +49,15 @@ export function statusText(progress: CampaignProgress, executionStatus: string):
     `Campaign ${progress.campaignId}: ${progress.status}${progress.statusReason ? ` (${progress.statusReason})` : ''}`,
     `Workflow: ${executionStatus.toLowerCase()}`,
     `Progress: ${progressBar(settled(progress), counts.total)}`,
-    `Items: ${counts.total} total, ${counts.delivered} delivered, ${counts.submitted} with Tango, ${counts.queued} queued`,
+    `Items: ${counts.total} total, ${counts.delivered} delivered, ${counts.scheduled ?? 0} scheduled, ${counts.submitted} with Tango, ${counts.queued} queued`,
     `Waiting: ${counts.awaitingCorrection} for correction, ${counts.awaitingFunds} for funds` +
       (counts.awaitingFundsAmount > 0 ? ` (amount ${counts.awaitingFundsAmount})` : ''),
     `Ended: ${counts.givenUp} given up, ${counts.cancelled} cancelled; ${counts.corrected} corrected by operators, ${counts.autoFixed} fixed automatically`,
     `Failures by class: transient ${counts.failures.transient}, needs correction ${counts.failures['needs-correction']}, needs funds ${counts.failures['needs-funds']}, permanent ${counts.failures.permanent}`,
-    `Orders: ${progress.orders.finished}/${progress.orders.total} finished, ${progress.orders.inFlight} in flight, ${progress.orders.overdue} overdue; rounds so far ${progress.rounds}`,
+    `Orders: ${progress.orders.finished}/${progress.orders.total} finished, ${progress.orders.inFlight} in flight, ${progress.orders.overdue} overdue, ${progress.orders.blocked ?? 0} blocked; rounds so far ${progress.rounds}`,
+    ...(progress.blockedOrders ?? []).map(
+      (order) => `Blocked: order ${order.externalRefID} (chunk ${order.chunk}): ${order.reason}`,
+    ),
     `Total amount: ${progress.totalAmount}` +
       (progress.approvedBy ? `; approved by ${progress.approvedBy}` : ''),
   ];

@@ -64,6 +64,9 @@ import { parseWorkflowInput, validSignal } from './boundary.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
+/** Blocked orders named in the progress and failures queries (the count covers all). */
+const MAX_BLOCKED_LISTED = 20;
+
 const stagingActivities = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
@@ -161,7 +164,16 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       finished: finished.orders,
       inFlight: inFlight.size,
       overdue: [...inFlight.values()].filter((order) => order.overdue).length,
+      blocked: [...inFlight.values()].filter((order) => order.phase === 'blocked').length,
     },
+    blockedOrders: [...inFlight.values()]
+      .filter((order) => order.phase === 'blocked')
+      .slice(0, MAX_BLOCKED_LISTED)
+      .map((order) => ({
+        chunk: order.chunk,
+        externalRefID: order.externalRefID,
+        reason: order.blockedReason ?? 'blocked',
+      })),
     rounds: Math.max(finished.rounds, ...[...inFlight.values()].map((order) => order.round)),
     totalAmount: staged?.totalAmount ?? 0,
     ...(approvedBy ? { approvedBy } : {}),
@@ -222,6 +234,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     return {
       campaignId,
       orders,
+      blocked: progress().blockedOrders ?? [],
       totals: {
         awaitingCorrection: counts.awaitingCorrection,
         awaitingFunds: counts.awaitingFunds,
@@ -727,7 +740,7 @@ function campaignDetails(progress: CampaignProgress): string {
     '|---|---|---|---|---|---|---|---|---|',
     `| ${counts.total} | ${counts.delivered} | ${counts.scheduled ?? 0} | ${counts.submitted} | ${counts.queued} | ${counts.awaitingCorrection} | ${counts.awaitingFunds} | ${counts.givenUp} | ${counts.cancelled} |`,
     '',
-    `Orders: ${orders.finished}/${orders.total} finished, ${orders.inFlight} in flight${orders.overdue ? `, **${orders.overdue} overdue**` : ''}. ` +
+    `Orders: ${orders.finished}/${orders.total} finished, ${orders.inFlight} in flight${orders.overdue ? `, **${orders.overdue} overdue**` : ''}${orders.blocked ? `, **${orders.blocked} blocked**` : ''}. ` +
       `Failures by class: transient ${counts.failures.transient}, needs correction ${counts.failures['needs-correction']}, ` +
       `needs funds ${counts.failures['needs-funds']}, permanent ${counts.failures.permanent}.`,
   ].join('\n');

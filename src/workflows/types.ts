@@ -258,6 +258,12 @@ export interface FailuresQueryInput {
   failureClass?: FailureClassName;
 }
 
+export interface BlockedOrder {
+  chunk: number;
+  externalRefID: string;
+  reason: string;
+}
+
 /** Failures are listed from the store by the client; the query tells where to look. */
 export interface FailuresPage {
   campaignId: string;
@@ -269,6 +275,8 @@ export interface FailuresPage {
     givenUp: number;
   }[];
   totals: Pick<ItemCounts, 'awaitingCorrection' | 'awaitingFunds' | 'givenUp' | 'failures'>;
+  /** Orders blocked (e.g. a collision): their items are with Tango or in doubt, not failed. */
+  blocked?: BlockedOrder[];
 }
 
 export type CampaignStatus =
@@ -289,7 +297,17 @@ export interface CampaignProgress {
   status: CampaignStatus;
   statusReason?: string;
   counts: ItemCounts;
-  orders: { total: number; started: number; finished: number; inFlight: number; overdue: number };
+  orders: {
+    total: number;
+    started: number;
+    finished: number;
+    inFlight: number;
+    overdue: number;
+    /** Orders blocked on a failure retrying cannot fix (a collision, revoked credentials...). */
+    blocked?: number;
+  };
+  /** The first blocked orders, with why. */
+  blockedOrders?: BlockedOrder[];
   rounds: number;
   totalAmount: number;
   approvedBy?: string;
