@@ -985,7 +985,9 @@ export class CampaignClient {
   /**
    * A Temporal Schedule that starts `scheduledCampaignWorkflow` every week; each run loads the input
    * from `source` and runs a campaign whose id derives from the scheduled time (so a retried or
-   * caught-up run never pays twice). Overlapping runs are skipped.
+   * caught-up run never pays twice). A slot that comes while the previous run is still going (its
+   * campaign waiting for corrections or funds) is buffered, one deep, and runs once that run ends:
+   * it is never dropped silently.
    */
   async createWeeklySchedule(
     input: ScheduledCampaignInput & WeeklyScheduleTiming,
@@ -1013,7 +1015,7 @@ export class CampaignClient {
           taskQueue: this.taskQueue,
           workflowId: scheduledRunWorkflowId(parsed.data.scheduleId),
         },
-        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+        policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 day' },
         state: { paused: when.paused, ...(when.note ? { note: when.note } : {}) },
       });
     } catch (error) {
@@ -1097,10 +1099,10 @@ export class CampaignClient {
     await this.onSchedule(scheduleId, () => this.client.schedule.getHandle(scheduleId).unpause(note));
   }
 
-  /** Starts a run now (skipped if one is still running: the schedule's overlap policy). */
+  /** Starts a run now, or as soon as the run still going ends (buffered, one deep). */
   async triggerSchedule(scheduleId: string): Promise<void> {
     await this.onSchedule(scheduleId, () =>
-      this.client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP),
+      this.client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.BUFFER_ONE),
     );
   }
 
