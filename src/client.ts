@@ -40,6 +40,13 @@ import {
   submitCorrectionsUpdate,
   updateMetadataUpdate,
 } from './definitions.ts';
+import {
+  type RegistryEntry,
+  campaignIdInUseMessage,
+  claimCampaignIdIn,
+  completeRegistryEntry,
+  releaseCampaignId,
+} from './store/campaign-registry.ts';
 import { readJsonLines, putJsonLines } from './store/json.ts';
 import { campaignPrefix, reportCsvKey, reportJsonKey } from './store/keys.ts';
 import { loadStoreConfig, openStore } from './store/open.ts';
@@ -115,15 +122,28 @@ export class CampaignNotFoundError extends CampaignClientError {
 }
 
 export class CampaignAlreadyExistsError extends CampaignClientError {
-  override readonly name = 'CampaignAlreadyExistsError';
+  override readonly name: string = 'CampaignAlreadyExistsError';
   constructor(
     readonly campaignId: string,
     readonly runId?: string,
+    message?: string,
   ) {
     super(
       'already-exists',
-      `campaign "${campaignId}" already exists (workflow ${campaignWorkflowId(campaignId)}); a campaign id is never run twice, so nobody is rewarded twice. Watch it with \`status ${campaignId}\`, or pick a new id to run another campaign`,
+      message ??
+        `campaign "${campaignId}" already exists (workflow ${campaignWorkflowId(campaignId)}); a campaign id is never run twice, so nobody is rewarded twice. Watch it with \`status ${campaignId}\`, or pick a new id to run another campaign`,
     );
+  }
+}
+
+/**
+ * The campaign registry holds the id for an earlier campaign, whose workflow may be long gone
+ * (deleted, or removed by the namespace's retention): ids are never reused.
+ */
+export class CampaignIdInUseError extends CampaignAlreadyExistsError {
+  override readonly name = 'CampaignIdInUseError';
+  constructor(readonly entry: RegistryEntry) {
+    super(entry.campaignId, entry.runId, campaignIdInUseMessage(entry));
   }
 }
 
@@ -477,8 +497,11 @@ export class CampaignClient {
 
   /**
    * Starts a campaign. Item lists larger than MAX_INLINE_ITEMS are written to the store as JSON Lines
-   * and passed by key. A campaign id is never run twice (REJECT_DUPLICATE): a second start with the
-   * same id fails with CampaignAlreadyExistsError, whatever became of the first.
+   * and passed by key. A campaign id is never run twice: a second start with the same id fails with
+   * CampaignAlreadyExistsError while its workflow exists (REJECT_DUPLICATE), and with its subclass
+   * CampaignIdInUseError once the workflow is gone, because the id stays claimed in the store's
+   * registry forever. With a store the id is claimed here, before anything is staged; without one the
+   * workflow claims it as its first step (and fails at once when the id is taken).
    */
   async startCampaign(
     input: Omit<CampaignStartInput, 'items'> & { items?: CampaignStartInput['items'] },
@@ -501,40 +524,77 @@ export class CampaignClient {
     });
     if (existing) throw new CampaignAlreadyExistsError(campaignId, existing.runId);
 
-    let items = input.items;
-    let count: number | undefined;
-    let itemsKey: string | undefined;
-    if (options.items !== undefined) {
-      const staged = await this.stageItems(campaignId, options.items, options.store ?? this.store);
-      items = staged.items;
-      count = staged.count;
-      itemsKey = staged.key;
-    } else if (items && 'inline' in items) count = items.inline.length;
+    const store = options.store ?? this.store;
+    const workflowId = campaignWorkflowId(campaignId);
+    const registryClaim = store ? `client:${randomUUID()}` : undefined;
+    if (store && registryClaim) {
+      const claimed = await claimCampaignIdIn(store, {
+        campaignId,
+        claim: registryClaim,
+        workflowId,
+        ...(input.requestedBy ? { startedBy: input.requestedBy } : {}),
+      });
+      if (!claimed.owned) throw new CampaignIdInUseError(claimed.entry);
+    }
 
-    const parsed = campaignInputSchema.safeParse({ ...input, campaignId, items });
-    if (!parsed.success) throw new InvalidInputError('the campaign input', issuesOf(parsed.error));
-    return this.call(campaignId, 'start', async () => {
-      try {
-        const handle = await this.client.workflow.start('campaignWorkflow', {
-          taskQueue: this.taskQueue,
-          workflowId: campaignWorkflowId(campaignId),
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [parsed.data],
-          staticSummary: `Campaign ${campaignId}${input.campaign ? `: ${input.campaign}` : ''}`,
-        });
-        return {
-          campaignId,
-          workflowId: handle.workflowId,
-          runId: handle.firstExecutionRunId,
-          items: count,
-          ...(itemsKey ? { itemsKey } : {}),
-        };
-      } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError)
-          throw new CampaignAlreadyExistsError(campaignId);
-        throw error;
+    let itemsKey: string | undefined;
+    let started = false;
+    try {
+      let items = input.items;
+      let count: number | undefined;
+      if (options.items !== undefined) {
+        const staged = await this.stageItems(campaignId, options.items, store);
+        items = staged.items;
+        count = staged.count;
+        itemsKey = staged.key;
+      } else if (items && 'inline' in items) count = items.inline.length;
+
+      const parsed = campaignInputSchema.safeParse({
+        ...input,
+        campaignId,
+        items,
+        ...(registryClaim ? { registryClaim } : {}),
+      });
+      if (!parsed.success) throw new InvalidInputError('the campaign input', issuesOf(parsed.error));
+      const result = await this.call(campaignId, 'start', async () => {
+        try {
+          const handle = await this.client.workflow.start('campaignWorkflow', {
+            taskQueue: this.taskQueue,
+            workflowId,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [parsed.data],
+            staticSummary: `Campaign ${campaignId}${input.campaign ? `: ${input.campaign}` : ''}`,
+          });
+          started = true;
+          return {
+            campaignId,
+            workflowId: handle.workflowId,
+            runId: handle.firstExecutionRunId,
+            items: count,
+            ...(itemsKey ? { itemsKey } : {}),
+          };
+        } catch (error) {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) {
+            // Perhaps our own start, retried after a lost answer: the claim and the input stay.
+            started = true;
+            throw new CampaignAlreadyExistsError(campaignId);
+          }
+          throw error;
+        }
+      });
+      if (store && registryClaim)
+        await completeRegistryEntry(store, campaignId, registryClaim, { runId: result.runId }).catch(
+          () => undefined, // the entry already owns the id; the run id is for people reading it
+        );
+      return result;
+    } catch (error) {
+      // Nothing started: the id is free again and nothing staged stays behind.
+      if (!started && store && registryClaim) {
+        if (itemsKey) await store.delete(itemsKey).catch(() => undefined);
+        await releaseCampaignId(store, campaignId, registryClaim).catch(() => undefined);
       }
-    });
+      throw error;
+    }
   }
 
   /**
@@ -929,7 +989,9 @@ export class CampaignClient {
   /**
    * A Temporal Schedule that starts `scheduledCampaignWorkflow` every week; each run loads the input
    * from `source` and runs a campaign whose id derives from the scheduled time (so a retried or
-   * caught-up run never pays twice). Overlapping runs are skipped.
+   * caught-up run never pays twice). A slot that comes while the previous run is still going (its
+   * campaign waiting for corrections or funds) is buffered, one deep, and runs once that run ends:
+   * it is never dropped silently.
    */
   async createWeeklySchedule(
     input: ScheduledCampaignInput & WeeklyScheduleTiming,
@@ -957,7 +1019,7 @@ export class CampaignClient {
           taskQueue: this.taskQueue,
           workflowId: scheduledRunWorkflowId(parsed.data.scheduleId),
         },
-        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+        policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 day' },
         state: { paused: when.paused, ...(when.note ? { note: when.note } : {}) },
       });
     } catch (error) {
@@ -1041,10 +1103,10 @@ export class CampaignClient {
     await this.onSchedule(scheduleId, () => this.client.schedule.getHandle(scheduleId).unpause(note));
   }
 
-  /** Starts a run now (skipped if one is still running: the schedule's overlap policy). */
+  /** Starts a run now, or as soon as the run still going ends (buffered, one deep). */
   async triggerSchedule(scheduleId: string): Promise<void> {
     await this.onSchedule(scheduleId, () =>
-      this.client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP),
+      this.client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.BUFFER_ONE),
     );
   }
 

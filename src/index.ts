@@ -7,6 +7,7 @@ export {
   InvalidInputError,
   CampaignNotFoundError,
   CampaignAlreadyExistsError,
+  CampaignIdInUseError,
   CampaignClosedError,
   CampaignRejectedError,
   CampaignFailedError,

@@ -29,6 +29,8 @@ export const failureTypes = {
   orderMissing: 'OrderMissing',
   /** The order is not final yet (retried shortly). */
   notSettled: 'OrderNotSettled',
+  /** The campaign id belongs to an earlier campaign (src/store/campaign-registry.ts). */
+  campaignIdInUse: 'CampaignIdInUse',
 } as const;
 
 // A conflict "still processing" (409.002) clears by itself; Tango asks to wait at least 2 s.

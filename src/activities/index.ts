@@ -4,12 +4,14 @@ import { createAccountActivities } from './accounts.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createOperatorActivities } from './operator.ts';
 import { createOrderActivities } from './orders.ts';
+import { createRegistryActivities } from './registry.ts';
 import { createReportActivities } from './report.ts';
 import { createSourceActivities } from './sources.ts';
 import { createStagingActivities } from './staging.ts';
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createRegistryActivities(deps.store),
     ...createStagingActivities(deps.store),
     ...createOrderActivities(deps),
     ...createAccountActivities(deps),

@@ -1,5 +1,6 @@
 // Staging: validate a campaign's line items once, store them, and write each order's first book.
 // After this activity the workflow only handles keys and counts (ARCHITECTURE invariant 4).
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
@@ -55,6 +56,44 @@ export interface StagingProblem {
 
 const MAX_PROBLEMS_IN_MESSAGE = 20;
 
+/** JSON with object keys sorted, so that equal items always give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, field]) => field !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * What one pass over the items saw: their count, total and a SHA-256 over each validated item's
+ * canonical JSON, in order. The pass that writes must see exactly what the pass that checked saw.
+ */
+class ItemsDigest {
+  private readonly hash = createHash('sha256');
+  count = 0;
+  totalCents = 0;
+  add(item: LineItemRequest): void {
+    this.hash.update(canonicalJson(item)).update('\n');
+    this.count += 1;
+    this.totalCents += Math.round(item.amount * 100);
+  }
+  digest(): string {
+    return `${this.count}:${this.totalCents}:${this.hash.digest('hex')}`;
+  }
+}
+
+function inputChanged(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: failureTypes.invalidInput,
+    message: "the campaign's input changed while it was being staged; nothing was sent",
+    nonRetryable: true,
+  });
+}
+
 async function* rawItems(store: CampaignStore, items: StageInput['items']): AsyncIterable<unknown> {
   if ('inline' in items) yield* items.inline;
   else yield* readJsonLines(store, items.storeKey);
@@ -71,9 +110,8 @@ export function createStagingActivities(store: CampaignStore) {
     const campaignId = definition.campaignId;
     const problems: StagingProblem[] = [];
     const seen = new Set<string>();
-    let count = 0;
+    const checkedPass = new ItemsDigest();
     let position = 0;
-    let totalCents = 0;
     for await (const raw of rawItems(store, input.items)) {
       position += 1;
       if (position % 2000 === 0) Context.current().heartbeat({ validated: position });
@@ -101,9 +139,10 @@ export function createStagingActivities(store: CampaignStore) {
         continue;
       }
       seen.add(item.externalRefLineItemID);
-      totalCents += Math.round(item.amount * 100);
-      count += 1;
+      checkedPass.add(item);
     }
+    const { count, totalCents } = checkedPass;
+    const checkedDigest = checkedPass.digest();
     if (problems.length > 0) {
       await putJsonLines(store, stagingErrorsKey(campaignId), problems);
       const shown = problems
@@ -129,13 +168,38 @@ export function createStagingActivities(store: CampaignStore) {
       });
     }
     await putJson(store, campaignDefinitionKey(campaignId), definition);
-    // Second pass, streaming: a million items are never held in memory at once.
+    // Second pass, streaming: a million items are never held in memory at once. It must prove it saw
+    // the items the first pass checked (uniqueness, total for the approval gate), or nothing is staged:
+    // a changed item aborts the write of items.jsonl, so no book is written from it.
     const itemsKey = campaignItemsKey(campaignId);
-    const validItems = async function* () {
-      for await (const raw of rawItems(store, input.items)) yield lineItemRequestSchema.parse(raw);
+    const writtenPass = new ItemsDigest();
+    let changed = false;
+    const sameItems = async function* () {
+      for await (const raw of rawItems(store, input.items)) {
+        const checked = checkLineItem(raw);
+        if (!checked.ok) {
+          changed = true;
+          throw inputChanged();
+        }
+        writtenPass.add(checked.item);
+        if (writtenPass.count % 2000 === 0) Context.current().heartbeat({ verified: writtenPass.count });
+        yield checked.item;
+      }
+      if (writtenPass.digest() !== checkedDigest) {
+        changed = true;
+        throw inputChanged();
+      }
     };
     if (!('storeKey' in input.items && input.items.storeKey === itemsKey)) {
-      await putJsonLines(store, itemsKey, validItems());
+      try {
+        await putJsonLines(store, itemsKey, sameItems());
+      } catch (error) {
+        // The store may wrap what the source threw (an S3 upload does): the flag says what happened.
+        if (changed) throw inputChanged();
+        throw error;
+      }
+    } else {
+      for await (const _ of sameItems()) void _;
     }
     let chunk = 0;
     let batch: LineItemRequest[] = [];

@@ -234,7 +234,7 @@ const startSpec = {
   },
   positionals: { min: 1, max: 1 },
   details:
-    'A campaign id runs once: starting the same file under the same campaign name again is refused\n(exit 1), so nobody is rewarded twice.',
+    'A campaign id runs once: starting the same file under the same campaign name again is refused\n(exit 1), so nobody is rewarded twice. An id stays used even after its workflows are deleted\n(the store keeps a registry of ids): choose another --id.',
 } satisfies CommandSpec<Record<string, { type: 'boolean' | 'string' }>>;
 
 async function fileHash(file: string): Promise<string> {

@@ -1,8 +1,9 @@
 // Filesystem implementation of the claim-check store: one file per key under a root directory, written
-// to a temporary sibling and renamed into place so that a crash never leaves a half-written object.
+// to a temporary sibling and renamed into place (or hard-linked, for create-if-absent) so that a crash
+// never leaves a half-written object.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -51,6 +52,33 @@ export class FileSystemStore implements CampaignStore {
 
   async put(key: string, body: StoreBody): Promise<void> {
     const target = this.pathOf(key);
+    const temp = await this.writeTemp(target, body);
+    try {
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  async createIfAbsent(key: string, body: StoreBody): Promise<boolean> {
+    const target = this.pathOf(key);
+    const temp = await this.writeTemp(target, body);
+    try {
+      // link() fails with EEXIST instead of replacing: the check and the publication are one step, and
+      // the target appears complete because the temp file was written and synced first.
+      await link(temp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /** Writes the body to a synced temporary sibling of `target` and returns its path. */
+  private async writeTemp(target: string, body: StoreBody): Promise<string> {
     const directory = path.dirname(target);
     await mkdir(directory, { recursive: true });
     const temp = path.join(
@@ -75,10 +103,10 @@ export class FileSystemStore implements CampaignStore {
         if (pendingBytes >= WRITE_BLOCK_BYTES) await flush();
       }
       await flush();
-      // Durable before visible: the rename must not publish bytes still in the page cache only.
+      // Durable before visible: publishing must not expose bytes still in the page cache only.
       await handle.sync();
       await handle.close();
-      await rename(temp, target);
+      return temp;
     } catch (error) {
       await handle.close().catch(() => undefined);
       await rm(temp, { force: true });

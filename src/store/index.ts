@@ -34,4 +34,15 @@ export {
   correctionsKey,
   reportCsvKey,
   reportJsonKey,
+  campaignRegistryKey,
 } from './keys.ts';
+export {
+  type RegistryEntry,
+  type ClaimOutcome,
+  registryEntrySchema,
+  claimCampaignIdIn,
+  readRegistryEntry,
+  releaseCampaignId,
+  completeRegistryEntry,
+  campaignIdInUseMessage,
+} from './campaign-registry.ts';

@@ -65,3 +65,12 @@ export function reportCsvKey(campaignId: string): string {
 export function reportJsonKey(campaignId: string): string {
   return `${campaignPrefix(campaignId)}report.json`;
 }
+
+/**
+ * The campaign id's entry in the registry of every id ever used. Outside `campaigns/<id>/` on purpose:
+ * deleting a campaign's own objects never frees its id.
+ */
+export function campaignRegistryKey(campaignId: string): string {
+  assertValidCampaignId(campaignId);
+  return `registry/campaigns/${campaignId}.json`;
+}

@@ -26,6 +26,18 @@ export class MemoryStore implements CampaignStore {
     this.objects.set(key, Buffer.concat(parts));
   }
 
+  async createIfAbsent(key: string, body: StoreBody): Promise<boolean> {
+    assertValidKey(key);
+    if (this.objects.has(key)) return false;
+    const parts: Buffer[] = [];
+    if (typeof body === 'string' || body instanceof Uint8Array) parts.push(Buffer.from(body));
+    else for await (const chunk of body) parts.push(Buffer.from(chunk));
+    // Checked again after gathering: another call may have created the key while this one awaited.
+    if (this.objects.has(key)) return false;
+    this.objects.set(key, Buffer.concat(parts));
+    return true;
+  }
+
   async get(key: string): Promise<Buffer> {
     assertValidKey(key);
     const object = this.objects.get(key);

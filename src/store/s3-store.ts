@@ -253,6 +253,12 @@ function isNotFoundError(error: unknown): boolean {
   return shape.name === 'NoSuchKey' || shape.name === 'NotFound' || statusOf(shape) === 404;
 }
 
+function isConditionFailed(error: unknown): boolean {
+  const shape = (error ?? {}) as SdkErrorShape;
+  const code = shape.name ?? shape.code;
+  return code === 'PreconditionFailed' || code === 'ConditionalRequestConflict' || statusOf(shape) === 412;
+}
+
 export interface S3StoreOptions {
   /**
    * Multipart part size for streamed bodies (S3's minimum is 5 MiB). Live memory per streamed write is
@@ -403,6 +409,34 @@ export class S3Store implements CampaignStore {
     }
   }
 
+  async createIfAbsent(key: string, body: StoreBody): Promise<boolean> {
+    const Key = this.objectKey(key);
+    // Create-if-absent objects are small (registry entries): gathered into one conditional PutObject.
+    const bytes =
+      typeof body === 'string'
+        ? Buffer.from(body, 'utf8')
+        : body instanceof Uint8Array
+          ? body
+          : Buffer.concat(await gather(body));
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+          // S3 refuses the write with 412 when the key exists, and with 409 while another conditional
+          // write of the key is in flight: either way another writer got there first.
+          IfNoneMatch: '*',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw this.explain(error, 'Creating', key);
+    }
+  }
+
   async get(key: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const chunk of this.stream(key)) chunks.push(chunk);
@@ -483,6 +517,12 @@ export class S3Store implements CampaignStore {
       throw this.explain(error, 'Deleting', key);
     }
   }
+}
+
+async function gather(body: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>) {
+  const parts: Buffer[] = [];
+  for await (const chunk of asBuffers(body)) parts.push(chunk);
+  return parts;
 }
 
 async function* asBuffers(body: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>) {

@@ -10,6 +10,13 @@ export interface CampaignStore {
   readonly location: string;
   /** Writes the object atomically: readers see the old object or the new one, never a partial one. */
   put(key: string, body: StoreBody): Promise<void>;
+  /**
+   * Writes the object only if no object has that key: resolves true when this call created it, false
+   * when the key already existed (the existing object is left untouched). Atomic like `put`, and of
+   * two concurrent calls on one key exactly one resolves true. Meant for small objects (registry
+   * entries): a streamed body may be gathered in memory first.
+   */
+  createIfAbsent(key: string, body: StoreBody): Promise<boolean>;
   /** Reads the whole object; throws StoreNotFoundError when it does not exist. */
   get(key: string): Promise<Buffer>;
   /** Streams the object; throws StoreNotFoundError (on first iteration) when it does not exist. */

@@ -12,6 +12,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -74,7 +75,7 @@ const stagingActivities = proxyActivities<Activities>({
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['InvalidCampaignInput'],
+    nonRetryableErrorTypes: ['InvalidCampaignInput', 'CampaignIdInUse'],
   },
 });
 const tangoActivities = proxyActivities<Activities>({
@@ -446,6 +447,16 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   // ----- The campaign -----
   return await CancellationScope.nonCancellable(async () => {
     if (!staged) {
+      // Campaign ids are unique forever: claimed in the store's registry before anything is staged or
+      // sent (campaigns that began before the registry existed replay without the claim).
+      if (patched('campaign-id-registry')) {
+        const { firstExecutionRunId, workflowId, runId } = workflowInfo();
+        const claim = input.registryClaim ?? `workflow:${firstExecutionRunId}`;
+        const startedBy = input.requestedBy ? { startedBy: input.requestedBy } : {};
+        await stagingActivities.claimCampaignId.executeWithOptions({ summary: `claim campaign id` }, [
+          { campaignId, claim, workflowId, runId, ...startedBy },
+        ]);
+      }
       setStatus('staging');
       const result = await stagingActivities.stageCampaign.executeWithOptions(
         { summary: 'validate and stage the line items' },

@@ -1,11 +1,14 @@
 // scheduledCampaignWorkflow: what a Temporal Schedule starts for a recurring campaign. The campaign
-// id comes from the schedule id and the slot's scheduled time, so a retry, a catch-up or a re-run of
-// the same slot finds the campaign already there and sends nothing twice.
+// id comes from the schedule id and the slot's scheduled time and is claimed in the registry before
+// anything is loaded, so a retry, a catch-up or a re-run of the same slot finds the id taken and
+// neither overwrites the slot's items nor sends anything twice.
 import {
+  ActivityFailure,
   ApplicationFailure,
   WorkflowIdReusePolicy,
   executeChild,
   log,
+  patched,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -20,6 +23,15 @@ import { campaignWorkflow } from './campaign-workflow.ts';
 import type { CampaignOptionsInput, CampaignResult } from './types.ts';
 
 type Activities = ReturnType<typeof createActivities>;
+
+const { claimCampaignId } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['CampaignIdInUse'],
+  },
+});
 
 const { loadCampaignSource } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
@@ -79,6 +91,25 @@ export async function scheduledCampaignWorkflow(
     });
   }
   const campaignId = scheduledCampaignId(input.scheduleId, slot);
+  // The id is this run's before the source is loaded: loading overwrites the slot's source items.
+  const registryClaim = `workflow:${info.firstExecutionRunId}`;
+  const claimed = patched('campaign-id-registry');
+  if (claimed) {
+    try {
+      await claimCampaignId.executeWithOptions({ summary: `claim campaign id ${campaignId}` }, [
+        { campaignId, claim: registryClaim, workflowId: info.workflowId, runId: info.runId },
+      ]);
+    } catch (error) {
+      if (error instanceof ActivityFailure && isIdInUse(error.cause)) {
+        log.info('this slot already ran its campaign (its id is taken); nothing loaded or sent', {
+          campaignId,
+          reason: error.cause.message,
+        });
+        return { campaignId, outcome: 'already-ran' };
+      }
+      throw error;
+    }
+  }
   const items = await loadCampaignSource.executeWithOptions({ summary: `load ${input.source.location}` }, [
     { campaignId, source: input.source },
   ]);
@@ -92,6 +123,7 @@ export async function scheduledCampaignWorkflow(
           campaignId,
           ...input.campaign,
           items: { storeKey: items.storeKey },
+          ...(claimed ? { registryClaim } : {}),
           ...(input.useSearchAttributes === false ? { useSearchAttributes: false } : {}),
         },
       ],
@@ -104,4 +136,8 @@ export async function scheduledCampaignWorkflow(
     }
     throw error;
   }
+}
+
+function isIdInUse(cause: unknown): cause is ApplicationFailure {
+  return cause instanceof ApplicationFailure && cause.type === 'CampaignIdInUse';
 }

@@ -81,6 +81,11 @@ export const campaignInputSchema = z
     ]),
     options: campaignOptionsSchema.default(campaignOptionsSchema.parse({})),
     requestedBy: z.string().max(200).optional(),
+    /**
+     * The registry claim that owns the campaign id, set by the client or the scheduled workflow when
+     * they claimed the id themselves; otherwise the campaign claims it as `workflow:<first run id>`.
+     */
+    registryClaim: z.string().max(200).optional(),
   })
   .strict();
 export type CampaignInput = z.output<typeof campaignInputSchema>;

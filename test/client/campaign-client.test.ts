@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import {
   CampaignAlreadyExistsError,
   CampaignClient,
@@ -391,6 +392,9 @@ describe('CampaignClient on the dev server', () => {
     assert.equal(described.workflowType, 'scheduledCampaignWorkflow');
     assert.equal(described.timezone, 'Europe/Paris');
     assert.deepEqual((described.input as { source: unknown }).source, { location: minimalCsv });
+    // A slot that fires while the previous campaign still waits (corrections, funds) runs after it.
+    const policies = (await stack.env.client.schedule.getHandle('weekly-wellness').describe()).policies;
+    assert.equal(policies.overlap, ScheduleOverlapPolicy.BUFFER_ONE);
 
     await client.unpauseSchedule('weekly-wellness');
     const next = (await client.describeSchedule('weekly-wellness')).nextActionTimes[0];

@@ -75,6 +75,46 @@ export function describeStoreContract(backend: string, options: StoreContractOpt
       assert.deepEqual(await collect(store.list('campaigns/c1/')), ['campaigns/c1/empty']);
     });
 
+    it('creates an object only if its key is absent, never overwriting', async () => {
+      const store = options.store();
+      const key = `registry/contract/${Date.now()}-${Math.random().toString(36).slice(2)}.json`;
+      assert.equal(await store.createIfAbsent(key, '{"claim":"first"}'), true, 'absent: created');
+      assert.equal((await store.get(key)).toString(), '{"claim":"first"}');
+      assert.equal(await store.createIfAbsent(key, '{"claim":"second"}'), false, 'present: refused');
+      assert.equal(await store.createIfAbsent(key, new TextEncoder().encode('{"claim":"third"}')), false);
+      assert.equal(await store.createIfAbsent(key, ['{"claim":', '"fourth"}']), false);
+      assert.equal((await store.get(key)).toString(), '{"claim":"first"}', 'the first object stays');
+      const streamed = `${key}.streamed`;
+      async function* parts() {
+        yield '{"streamed":';
+        yield Buffer.from('true}');
+      }
+      assert.equal(await store.createIfAbsent(streamed, parts()), true);
+      assert.equal((await store.get(streamed)).toString(), '{"streamed":true}');
+      // Only the objects themselves are listed: no temporary files are left beside them.
+      assert.deepEqual(await collect(store.list(key)), [key, streamed]);
+      await store.delete(key);
+      assert.equal(await store.createIfAbsent(key, 'after delete'), true, 'a deleted key is absent again');
+      assert.equal((await store.get(key)).toString(), 'after delete');
+      await assert.rejects(store.createIfAbsent('a/../b', 'x'), InvalidStoreKeyError);
+    });
+
+    it('lets exactly one of many concurrent createIfAbsent calls on one key win', async () => {
+      const store = options.store();
+      for (let round = 0; round < 10; round += 1) {
+        const key = `registry/race/${Date.now()}-${round}-${Math.random().toString(36).slice(2)}.json`;
+        const contenders = Array.from({ length: 8 }, (_, index) => `contender-${index}`);
+        const results = await Promise.all(contenders.map((body) => store.createIfAbsent(key, body)));
+        const winners = contenders.filter((_, index) => results[index]);
+        assert.equal(
+          winners.length,
+          1,
+          `round ${round}: exactly one created the key (${winners.join(', ')})`,
+        );
+        assert.equal((await store.get(key)).toString(), winners[0], "the object is the winner's");
+      }
+    });
+
     it('reports a missing object with its key and location, from get and from stream', async () => {
       const store = options.store();
       await assert.rejects(store.get('campaigns/none/report.csv'), (error: unknown) => {

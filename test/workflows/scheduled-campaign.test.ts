@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { sourceItemsKey } from '../../src/activities/sources.ts';
+import { approveUpdate, campaignWorkflowId, progressQuery } from '../../src/definitions.ts';
 import {
   scheduledCampaignId,
   scheduledCampaignWorkflow,
 } from '../../src/workflows/scheduled-campaign-workflow.ts';
-import { type CampaignStack, startCampaignStack } from '../helpers/campaign-stack.ts';
+import { type CampaignStack, startCampaignStack, waitForProgress } from '../helpers/campaign-stack.ts';
 
 const campaign = {
   customerIdentifier: 'sim-customer',
@@ -63,6 +65,73 @@ describe('scheduled campaigns', () => {
     });
     assert.deepEqual(second, { campaignId: 'wellness-20261123T0900Z', outcome: 'already-ran' });
     assert.equal(stack.simulator.ledger.size, 25);
+    assert.deepEqual(stack.simulator.ledger.duplicates().lineItems, []);
+  });
+
+  it('a hand re-run of a slot whose campaign still runs neither overwrites its items nor sends', async () => {
+    const slot = '2026-11-30T09:00:00Z';
+    const campaignId = scheduledCampaignId('held', new Date(slot));
+    const held = path.join(dir, 'held.csv');
+    writeFileSync(
+      held,
+      [
+        'externalRefLineItemID,firstName,lastName,email,utid,amount,deliveryMethod',
+        ...Array.from({ length: 25 }, (_, i) => `held-${i},Pat,Lee,pat${i}@example.test,U000001,10,EMAIL`),
+      ].join('\n'),
+    );
+    const input = {
+      scheduleId: 'held',
+      source: { location: held },
+      // Held at the approval gate, so the campaign is still running when the slot is re-run.
+      campaign: { ...campaign, options: { ...campaign.options, approvalThreshold: 1 } },
+      slot,
+    };
+    const first = await stack.env.client.workflow.start(scheduledCampaignWorkflow, {
+      taskQueue: stack.taskQueue,
+      workflowId: 'scheduled-held-run-1',
+      args: [input],
+    });
+    const child = stack.env.client.workflow.getHandle(campaignWorkflowId(campaignId));
+    await waitForProgress(
+      async () => {
+        try {
+          return await child.query(progressQuery);
+        } catch {
+          return { status: 'not started' } as never;
+        }
+      },
+      (progress) => progress.status === 'awaiting-approval',
+    );
+    const sourceBefore = (await stack.store.get(sourceItemsKey(campaignId))).toString();
+    const ledgerBefore = stack.simulator.ledger.size;
+    const postsBefore = JSON.stringify(stack.simulator.stats().requests['POST /raas/v2/asyncOrders']);
+
+    // The re-run reads another file for the same slot: nothing of it may reach the store or Tango.
+    const other = path.join(dir, 'other.csv');
+    writeFileSync(
+      other,
+      [
+        'externalRefLineItemID,firstName,lastName,email,utid,amount,deliveryMethod',
+        ...Array.from({ length: 25 }, (_, i) => `other-${i},Sam,Roe,sam${i}@example.test,U000001,10,EMAIL`),
+      ].join('\n'),
+    );
+    const rerun = await stack.env.client.workflow.execute(scheduledCampaignWorkflow, {
+      taskQueue: stack.taskQueue,
+      workflowId: 'scheduled-held-run-2',
+      args: [{ ...input, source: { location: other } }],
+    });
+    assert.deepEqual(rerun, { campaignId, outcome: 'already-ran' });
+    assert.equal((await stack.store.get(sourceItemsKey(campaignId))).toString(), sourceBefore);
+    assert.equal(stack.simulator.ledger.size, ledgerBefore);
+    assert.equal(JSON.stringify(stack.simulator.stats().requests['POST /raas/v2/asyncOrders']), postsBefore);
+
+    await child.executeUpdate(approveUpdate, { args: [{ approver: 'test' }] });
+    const result = await first.result();
+    assert.equal(result.outcome, 'ran');
+    const delivered = stack.simulator.ledger
+      .entries()
+      .filter((entry) => entry.externalRefLineItemID.startsWith('other-'));
+    assert.deepEqual(delivered, [], "the re-run's items were never sent");
     assert.deepEqual(stack.simulator.ledger.duplicates().lineItems, []);
   });
 
