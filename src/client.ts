@@ -68,12 +68,14 @@ import {
   type MetadataPatch,
   campaignIdSchema,
   campaignInputSchema,
-  campaignOptionsSchema,
   failureThresholdSchema,
   metadataPatchSchema,
-  senderSchema,
+  scheduledCampaignInputSchema,
   skipItemsSchema,
 } from './workflows/types.ts';
+export { scheduleSourceSchema, scheduledCampaignInputSchema } from './workflows/types.ts';
+import type { ScheduledCampaignInput } from './workflows/types.ts';
+export type { ScheduledCampaignInput };
 
 // ---------------------------------------------------------------------------------------------
 // Errors: each says what went wrong and what to do; `code` lets the CLI pick its exit code.
@@ -322,36 +324,6 @@ export interface CampaignDescription {
 }
 
 // ----- Schedules -----
-
-/** Where a scheduled run reads its line items: a path on the workers' machines or an http(s) URL. */
-export const scheduleSourceSchema = z
-  .object({
-    location: z.string().min(1, 'a file path (as the workers see it) or an http(s) URL'),
-    format: z.enum(['csv', 'json']).optional(),
-  })
-  .strict();
-
-/** Input of `scheduledCampaignWorkflow` (src/workflows/scheduled-campaign-workflow.ts). */
-export const scheduledCampaignInputSchema = z
-  .object({
-    scheduleId: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'schedule id: 1-60 characters of A-Z a-z 0-9 _ . -'),
-    source: scheduleSourceSchema,
-    campaign: z
-      .object({
-        customerIdentifier: z.string().min(1).max(100),
-        accountIdentifier: z.string().min(5).max(100),
-        campaign: z.string().max(1024).optional(),
-        purchaseOrderNumber: z.string().max(100).optional(),
-        notes: z.string().max(150).optional(),
-        sender: senderSchema.optional(),
-        options: campaignOptionsSchema.partial().optional(),
-      })
-      .strict(),
-  })
-  .strict();
-export type ScheduledCampaignInput = z.input<typeof scheduledCampaignInputSchema>;
 
 export const WEEKDAYS = [
   'SUNDAY',

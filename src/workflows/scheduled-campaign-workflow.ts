@@ -20,7 +20,8 @@ import {
 import type { createActivities } from '../activities/index.ts';
 import { campaignWorkflowId } from '../definitions.ts';
 import { campaignWorkflow } from './campaign-workflow.ts';
-import type { CampaignOptionsInput, CampaignResult } from './types.ts';
+import { parseWorkflowInput } from './boundary.ts';
+import { type CampaignResult, type ScheduledWorkflowInput, scheduledWorkflowInputSchema } from './types.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -49,23 +50,8 @@ const scheduledStartTime = defineSearchAttributeKey(
   SearchAttributeType.DATETIME,
 );
 
-export interface ScheduledCampaignInput {
-  /** The schedule's id; the campaign id is `<scheduleId>-<slot time>`. */
-  scheduleId: string;
-  source: { location: string; format?: 'csv' | 'json' };
-  campaign: {
-    customerIdentifier: string;
-    accountIdentifier: string;
-    campaign?: string;
-    purchaseOrderNumber?: string;
-    notes?: string;
-    sender?: { firstName?: string; lastName?: string; email?: string };
-    options?: CampaignOptionsInput;
-  };
-  /** For a run started by hand: the slot it stands for (ISO time). Ignored when a Schedule started it. */
-  slot?: string;
-  useSearchAttributes?: boolean;
-}
+/** The input, as a Schedule or a hand-started run passes it (validated at the boundary). */
+export type ScheduledCampaignInput = ScheduledWorkflowInput;
 
 export type ScheduledCampaignResult =
   | { campaignId: string; outcome: 'ran'; result: CampaignResult }
@@ -78,8 +64,9 @@ export function scheduledCampaignId(scheduleId: string, slot: Date): string {
 }
 
 export async function scheduledCampaignWorkflow(
-  input: ScheduledCampaignInput,
+  rawInput: ScheduledCampaignInput,
 ): Promise<ScheduledCampaignResult> {
+  const input = parseWorkflowInput(scheduledWorkflowInputSchema, rawInput, 'scheduledCampaignWorkflow');
   const info = workflowInfo();
   const scheduled = info.typedSearchAttributes.get(scheduledStartTime) as Date | undefined;
   const slot = scheduled ?? (input.slot ? new Date(input.slot) : undefined);
