@@ -14,9 +14,17 @@ export interface InvariantResult {
 interface ReportRowLike {
   externalRefLineItemID: string;
   state: string;
+  scheduledFor?: string;
 }
 
-const TERMINAL = new Set(['delivered', 'given-up', 'cancelled']);
+const TERMINAL = new Set(['delivered', 'scheduled', 'given-up', 'cancelled']);
+
+/** The calendar day (UTC) of a date or date-time, so that "2030-01-08" and "2030-01-08T00:00:00Z" agree. */
+function dayOf(value: string | null | undefined): string {
+  if (!value) return '';
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString().slice(0, 10);
+}
 
 function sample(ids: Iterable<string>, limit = 5): string {
   const list = [...ids];
@@ -26,7 +34,9 @@ function sample(ids: Iterable<string>, limit = 5): string {
 /**
  * No line item fulfilled twice; every input item in exactly one terminal state in report.json; the
  * ledger's fulfilled set equals the report's delivered set (nothing delivered that the report calls
- * given up, nothing reported delivered that Tango never fulfilled).
+ * given up, nothing reported delivered that Tango never fulfilled); the ledger's scheduled entries
+ * equal the report's scheduled rows, on the same day; no item the report calls cancelled (never
+ * sent) is in the ledger at all.
  */
 export async function checkCampaignInvariants(options: {
   simulator: RunningSimulator;
@@ -72,7 +82,7 @@ export async function checkCampaignInvariants(options: {
     name: 'every item in exactly one terminal state',
     ok: terminalOk,
     detail: terminalOk
-      ? `${inputIds.length} input items, ${rows.length} report rows, each delivered / given-up / cancelled once`
+      ? `${inputIds.length} input items, ${rows.length} report rows, each delivered / scheduled / given-up / cancelled once`
       : [
           missing.length ? `missing from the report: ${sample(missing)}` : '',
           repeated.length ? `listed twice: ${sample(repeated)}` : '',
@@ -113,7 +123,62 @@ export async function checkCampaignInvariants(options: {
           .join('; '),
   });
 
-  const counts: Record<string, number> = { delivered: 0, 'given-up': 0, cancelled: 0 };
+  const entries = simulator.ledger.entries().filter((entry) => inputSet.has(entry.externalRefLineItemID));
+  const ledgerScheduled = new Map(
+    entries
+      .filter((entry) => entry.state === 'scheduled')
+      .map((entry) => [entry.externalRefLineItemID, dayOf(entry.scheduledFor)]),
+  );
+  const reportScheduled = new Map(
+    rows
+      .filter((row) => row.state === 'scheduled')
+      .map((row) => [row.externalRefLineItemID, dayOf(row.scheduledFor)]),
+  );
+  const scheduledNotReported = [...ledgerScheduled.keys()].filter((id) => !reportScheduled.has(id));
+  const reportedNotScheduled = [...reportScheduled.keys()].filter((id) => !ledgerScheduled.has(id));
+  const otherDay = [...reportScheduled]
+    .filter(([id, day]) => ledgerScheduled.has(id) && ledgerScheduled.get(id) !== day)
+    .map(([id, day]) => `${id} (report ${day || '-'}, ledger ${ledgerScheduled.get(id) || '-'})`);
+  const scheduledAgree =
+    scheduledNotReported.length === 0 && reportedNotScheduled.length === 0 && otherDay.length === 0;
+  results.push({
+    name: 'ledger scheduled set == report scheduled set',
+    ok: scheduledAgree,
+    detail: scheduledAgree
+      ? `${reportScheduled.size} scheduled, each on the ledger's delivery day`
+      : [
+          scheduledNotReported.length
+            ? `scheduled by Tango but not reported scheduled: ${sample(scheduledNotReported)}`
+            : '',
+          reportedNotScheduled.length
+            ? `reported scheduled but not scheduled in the ledger: ${sample(reportedNotScheduled)}`
+            : '',
+          otherDay.length ? `another delivery day: ${sample(otherDay)}` : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+  });
+
+  const cancelled = new Set(
+    rows.filter((row) => row.state === 'cancelled').map((row) => row.externalRefLineItemID),
+  );
+  const cancelledButHeld = [
+    ...new Set(
+      entries
+        .filter((entry) => cancelled.has(entry.externalRefLineItemID))
+        .map((e) => e.externalRefLineItemID),
+    ),
+  ];
+  results.push({
+    name: 'no cancelled (never sent) item in the ledger',
+    ok: cancelledButHeld.length === 0,
+    detail:
+      cancelledButHeld.length === 0
+        ? `${cancelled.size} cancelled, none in the ledger`
+        : `reported cancelled but in the ledger: ${sample(cancelledButHeld)}`,
+  });
+
+  const counts: Record<string, number> = { delivered: 0, scheduled: 0, 'given-up': 0, cancelled: 0 };
   for (const row of rows) counts[row.state] = (counts[row.state] ?? 0) + 1;
   return { results, counts };
 }

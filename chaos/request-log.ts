@@ -11,6 +11,8 @@ export interface LoggedRequest {
   doneAt: number;
   method: string;
   path: string;
+  /** The query string without its '?' (empty when none): tells a status GET from a page or a lookup. */
+  query: string;
   /** The order the request is about: the body's externalRefID for a POST, the path's last segment for GET/PATCH. */
   externalRefID?: string;
   /** HTTP status, or 0 when the connection broke without an answer. */
@@ -58,6 +60,7 @@ export async function startRequestLogProxy(targetBaseUrl: string): Promise<Reque
         doneAt: at,
         method,
         path: path.replace(/\?.*$/, ''),
+        query: /\?(.*)$/.exec(path)?.[1] ?? '',
         status: 0,
       };
       const ref = externalRefOf(method, path, body);

@@ -14,6 +14,10 @@ import { signHmacPayload } from '../src/tango/webhook-signature.ts';
 import type { SimulatorOptionsPatch } from '../src/simulator/index.ts';
 import { checkCampaignInvariants, type InvariantResult } from './invariants.ts';
 import { retryAfterViolations } from './request-log.ts';
+import { campaignRef, orderExternalRefId } from '../src/campaign/ids.ts';
+import { orderProgressQuery, orderWorkflowId, searchAttributes } from '../src/definitions.ts';
+import { getJson } from '../src/store/json.ts';
+import { reportJsonKey } from '../src/store/keys.ts';
 import { startChaosStack, type ChaosStack, type ChaosStackOptions } from './stack.ts';
 
 export type Size = 'full' | 'quick';
@@ -103,13 +107,18 @@ async function runCampaign(
     items: number;
     chunkSize: number;
     campaignOptions?: CampaignOptionsInput;
-    during?: (done: () => boolean) => Promise<void>;
+    during?: (done: () => boolean, campaignId: string) => Promise<void>;
+    /** Runs before the campaign starts (e.g. to stage what Tango holds already). */
+    beforeStart?: (campaignId: string) => Promise<void> | void;
+    /** The result status the campaign must end with (default 'completed'). */
+    expectStatus?: CampaignResult['status'];
     timeoutMs: number;
   },
 ): Promise<CampaignRun> {
   const campaignId = `chaos-${randomUUID().slice(0, 8)}`;
   const items = campaignItems(options.items);
   const inputIds = items.map((item) => String(item.externalRefLineItemID));
+  await options.beforeStart?.(campaignId);
   const started = Date.now();
   await stack.campaigns.startCampaign(
     {
@@ -127,7 +136,7 @@ async function runCampaign(
     { items },
   );
   let done = false;
-  const during = options.during ? options.during(() => done) : Promise.resolve();
+  const during = options.during ? options.during(() => done, campaignId) : Promise.resolve();
   let result: CampaignResult | undefined;
   let error: string | undefined;
   try {
@@ -145,10 +154,11 @@ async function runCampaign(
     campaignId,
     inputIds,
   });
+  const expectStatus = options.expectStatus ?? 'completed';
   const invariants: InvariantResult[] = [
     {
-      name: 'campaign completed',
-      ok: result?.status === 'completed',
+      name: `campaign ${expectStatus}`,
+      ok: result?.status === expectStatus,
       detail: result
         ? `status ${result.status}${result.statusReason ? ` (${result.statusReason})` : ''}`
         : `no result: ${error}`,
@@ -461,27 +471,277 @@ const responseLost = faultScenario({
     '30% of POST/PATCH applied by Tango, then the connection destroyed (the retry must find the order)',
   items: { full: 5000, quick: 150 },
   simulator: { faults: { responseLostRate: 0.3 } },
+  check: (stack) => ({ invariants: [lostPostsResolved(stack)] }),
+});
+
+/**
+ * Per order: a POST whose answer never came back must be followed by a POST of the same
+ * externalRefID that Tango answered 200 (the existing order), never by a second order.
+ */
+function lostPostsResolved(stack: ChaosStack): InvariantResult {
+  const posts = stack.simulator.stats().requests['POST /raas/v2/asyncOrders'] ?? {};
+  const byRef = new Map<string, number[]>();
+  for (const entry of stack.proxy.entries())
+    if (entry.method === 'POST' && entry.externalRefID)
+      byRef.set(entry.externalRefID, [...(byRef.get(entry.externalRefID) ?? []), entry.status]);
+  const lostOrders = [...byRef].filter(([, statuses]) => statuses.includes(0));
+  const unresolved = lostOrders.filter(([, statuses]) => statuses.at(-1) !== 200).map(([ref]) => ref);
+  return {
+    name: 'each lost POST retried with the same externalRefID, found as 200',
+    ok: lostOrders.length > 0 && unresolved.length === 0,
+    detail: `${lostOrders.length} orders lost a POST answer; ${unresolved.length} not ended by a 200 (${unresolved.join(', ')}); POST outcomes ${JSON.stringify(posts)}`,
+  };
+}
+
+const getLag = faultScenario({
+  name: 'get-lag',
+  description:
+    "GET answers 404 for 4 s after each order's creation, and 30% of POST answers are lost: the retry and the settling must wait for the order to show",
+  items: { full: 3000, quick: 150 },
+  simulator: { faults: { getLagMs: 4000, responseLostRate: 0.3 } },
   check: (stack) => {
-    const posts = stack.simulator.stats().requests['POST /raas/v2/asyncOrders'] ?? {};
-    // Per order: a POST whose answer never came back must be followed by a POST of the same
-    // externalRefID that Tango answered 200 (the existing order), never by a second order.
-    const byRef = new Map<string, number[]>();
-    for (const entry of stack.proxy.entries())
-      if (entry.method === 'POST' && entry.externalRefID)
-        byRef.set(entry.externalRefID, [...(byRef.get(entry.externalRefID) ?? []), entry.status]);
-    const lostOrders = [...byRef].filter(([, statuses]) => statuses.includes(0));
-    const unresolved = lostOrders.filter(([, statuses]) => statuses.at(-1) !== 200).map(([ref]) => ref);
+    const gets =
+      stack.simulator.stats().requests[
+        'GET /raas/v2/asyncOrders/customers/{c}/accounts/{a}/{externalRefID}'
+      ] ?? {};
     return {
+      faults: { 'GETs answered 404 (lag)': gets['404'] ?? 0 },
       invariants: [
+        lostPostsResolved(stack),
         {
-          name: 'each lost POST retried with the same externalRefID, found as 200',
-          ok: lostOrders.length > 0 && unresolved.length === 0,
-          detail: `${lostOrders.length} orders lost a POST answer; ${unresolved.length} not ended by a 200 (${unresolved.join(', ')}); POST outcomes ${JSON.stringify(posts)}`,
+          name: 'GET lagged the POST',
+          ok: (gets['404'] ?? 0) > 0,
+          detail: `GET outcomes ${JSON.stringify(gets)}`,
         },
       ],
     };
   },
 });
+
+/** The report rows of a campaign (empty when it wrote none). */
+async function reportRows(
+  stack: ChaosStack,
+  campaignId: string,
+): Promise<{ externalRefLineItemID: string; state: string; reason: string; externalRefID: string }[]> {
+  try {
+    const report = (await getJson(stack.store, reportJsonKey(campaignId))) as {
+      items?: { externalRefLineItemID: string; state: string; reason: string; externalRefID: string }[];
+    };
+    return report.items ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** The chunk a campaignItems() id belongs to. */
+function chunkOf(id: string, chunkSize: number): number {
+  return Math.floor(Number(id.slice(id.lastIndexOf('-') + 1)) / chunkSize);
+}
+
+/** The Temporal status of each chunk's order workflow; undefined for a chunk never started. */
+async function orderStatuses(
+  stack: ChaosStack,
+  campaignId: string,
+  chunks: number,
+): Promise<(string | undefined)[]> {
+  const out: (string | undefined)[] = [];
+  for (let chunk = 0; chunk < chunks; chunk += 1) {
+    const workflowId = orderWorkflowId(orderExternalRefId(campaignRef(campaignId), chunk, 0));
+    out.push(
+      await stack.campaigns.client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .then(
+          (description) => description.status.name,
+          () => undefined,
+        ),
+    );
+  }
+  return out;
+}
+
+const cancelMidCampaign: Scenario = {
+  name: 'cancel-mid-campaign',
+  description:
+    'campaign cancelled (Temporal cancel) once two orders are with a slow Tango: those settle, the rest never start',
+  run: (size, log) =>
+    withStack(
+      { simulator: { processingDelayMs: 500, throughput: size === 'full' ? 300 : 100 } },
+      async (stack) => {
+        await stack.startWorker();
+        const items = size === 'full' ? 5000 : 1000;
+        const chunkSize = size === 'full' ? 500 : 100;
+        const chunks = Math.ceil(items / chunkSize);
+        let cancelledAt = -1;
+        const run = await runCampaign(stack, {
+          items,
+          chunkSize,
+          campaignOptions: { maxConcurrentOrders: 3 },
+          expectStatus: 'cancelled',
+          timeoutMs: size === 'full' ? 10 * 60_000 : 4 * 60_000,
+          during: async (done, campaignId) => {
+            while (!done() && stack.simulator.stats().orders.count < 2) await sleep(50);
+            if (done()) return;
+            await stack.campaigns.cancelCampaign(campaignId);
+            cancelledAt = stack.simulator.stats().orders.count;
+            log(`cancel-mid-campaign: cancelled with ${cancelledAt} orders at Tango`);
+          },
+        });
+        const statuses = await orderStatuses(stack, run.campaignId, chunks);
+        const started = statuses.filter((status) => status !== undefined);
+        const rows = await reportRows(stack, run.campaignId);
+        const ref = campaignRef(run.campaignId);
+        const atTango = new Set(stack.simulator.ledger.entries().map((entry) => entry.externalRefID));
+        const posted = new Set(
+          stack.proxy
+            .entries()
+            .filter((entry) => entry.method === 'POST' && entry.externalRefID)
+            .map((entry) => entry.externalRefID!),
+        );
+        const wrong: string[] = [];
+        for (const row of rows) {
+          const chunk = chunkOf(row.externalRefLineItemID, chunkSize);
+          const roundZero = orderExternalRefId(ref, chunk, 0);
+          const withTango = atTango.has(roundZero) || posted.has(roundZero);
+          if (withTango && row.state === 'cancelled')
+            wrong.push(`${row.externalRefLineItemID} cancelled in a sent order`);
+          if (!withTango && row.state !== 'cancelled')
+            wrong.push(`${row.externalRefLineItemID} ${row.state} in an order never sent`);
+        }
+        return resultOf(cancelMidCampaign, size, stack, run, {
+          faults: { 'Temporal cancel mid-campaign': cancelledAt >= 0 ? 1 : 0 },
+          invariants: [
+            {
+              name: 'cancelled while orders were with Tango, before all started',
+              ok: cancelledAt >= 2 && started.length < chunks,
+              detail: `${cancelledAt} orders at Tango at the cancel; ${started.length} of ${chunks} order workflows started`,
+            },
+            {
+              name: 'every order workflow completed',
+              ok: started.length > 0 && started.every((status) => status === 'COMPLETED'),
+              detail: `order workflow statuses ${JSON.stringify(countValues(started.map(String)))}`,
+            },
+            {
+              name: 'sent orders settled, the others cancelled',
+              ok: rows.length === items && wrong.length === 0,
+              detail:
+                wrong.length === 0
+                  ? `${rows.length} rows: items of orders sent to Tango settled by its record, the others cancelled`
+                  : wrong.slice(0, 5).join('; '),
+            },
+          ],
+        });
+      },
+    ),
+};
+
+const collision: Scenario = {
+  name: 'collision',
+  description:
+    "another client's order already holds chunk 0's externalRefID (other items): chunk 0 blocks, nothing inferred or resent; the campaign is cancelled at the end",
+  run: (size, log) =>
+    withStack({ simulator: {} }, async (stack) => {
+      await stack.startWorker();
+      const items = size === 'full' ? 3000 : 150;
+      const chunkSize = chunkSizeFor(items);
+      const chunks = Math.ceil(items / chunkSize);
+      let ref0 = '';
+      let blocked: { phase: string; blockedReason?: string } | undefined;
+      let attribute: unknown;
+      let postsWhileBlocked = -1;
+      const postsTo = (externalRefID: string) =>
+        stack.proxy
+          .entries()
+          .filter((entry) => entry.method === 'POST' && entry.externalRefID === externalRefID).length;
+      const run = await runCampaign(stack, {
+        items,
+        chunkSize,
+        expectStatus: 'cancelled',
+        timeoutMs: size === 'full' ? 10 * 60_000 : 4 * 60_000,
+        beforeStart: (campaignId) => {
+          ref0 = orderExternalRefId(campaignRef(campaignId), 0, 0);
+          stack.simulator.preloadOrder({
+            customerIdentifier: LOCAL_SIMULATOR_DEFAULTS.customerIdentifier,
+            accountIdentifier: LOCAL_SIMULATOR_DEFAULTS.accountIdentifier,
+            externalRefID: ref0,
+            lineItems: campaignItems(chunkSize, 'other'),
+          });
+        },
+        during: async (done, campaignId) => {
+          const order = stack.campaigns.client.workflow.getHandle(orderWorkflowId(ref0));
+          // Every other order finishes; chunk 0 stays blocked.
+          while (!done()) {
+            const progress = await stack.campaigns.getProgress(campaignId).catch(() => undefined);
+            const own = await order.query(orderProgressQuery).catch(() => undefined);
+            if (progress?.orders.finished === chunks - 1 && own?.phase === 'blocked') {
+              blocked = own;
+              break;
+            }
+            await sleep(500);
+          }
+          if (done()) return;
+          attribute = (await order.describe()).typedSearchAttributes.get(searchAttributes.orderBlocked);
+          // A while longer: nothing is resent for it meanwhile.
+          await sleep(3000);
+          postsWhileBlocked = postsTo(ref0);
+          log(`collision: chunk 0 blocked (${attribute}); cancelling`);
+          await stack.campaigns.cancelCampaign(campaignId);
+        },
+      });
+      const rows = await reportRows(stack, run.campaignId);
+      const chunk0 = rows.filter((row) => chunkOf(row.externalRefLineItemID, chunkSize) === 0);
+      const chunk0Ids = new Set(chunk0.map((row) => row.externalRefLineItemID));
+      const inLedger = stack.simulator.ledger
+        .entries()
+        .filter((entry) => chunk0Ids.has(entry.externalRefLineItemID));
+      const badRows = chunk0.filter(
+        (row) =>
+          row.state !== 'given-up' ||
+          !/fate unknown/.test(row.reason) ||
+          !/not this campaign's/.test(row.reason),
+      );
+      const others = rows.filter((row) => chunkOf(row.externalRefLineItemID, chunkSize) !== 0);
+      const statuses = await orderStatuses(stack, run.campaignId, chunks);
+      return resultOf(collision, size, stack, run, {
+        faults: { 'orders preloaded under our externalRefID': 1 },
+        invariants: [
+          {
+            name: 'chunk 0 blocked as a collision while the others finished',
+            ok:
+              blocked?.phase === 'blocked' &&
+              /not this campaign's/.test(blocked.blockedReason ?? '') &&
+              attribute === 'OrderCollision',
+            detail: `phase ${blocked?.phase}, OrderBlocked ${String(attribute)}: ${blocked?.blockedReason ?? '-'}`,
+          },
+          {
+            name: 'chunk 0 POSTed once, never resent',
+            ok: postsWhileBlocked === 1 && postsTo(ref0) === 1,
+            detail: `${postsWhileBlocked} POST(s) of ${ref0} while blocked, ${postsTo(ref0)} in all`,
+          },
+          {
+            name: "chunk 0's items never delivered, given up as fate unknown naming the collision",
+            ok: chunk0.length === chunkSize && inLedger.length === 0 && badRows.length === 0,
+            detail:
+              `${chunk0.length} rows, ${inLedger.length} in the ledger` +
+              (badRows.length
+                ? `; not given up for the collision: ${badRows
+                    .slice(0, 3)
+                    .map((r) => `${r.externalRefLineItemID} ${r.state} (${r.reason})`)
+                    .join('; ')}`
+                : '') +
+              (chunk0[0] ? `; reason: ${chunk0[0].reason}` : ''),
+          },
+          {
+            name: 'the other chunks settled as usual, every order workflow completed',
+            ok:
+              others.every((row) => row.state !== 'cancelled') &&
+              statuses.every((status) => status === 'COMPLETED'),
+            detail: `${others.length} other rows ${JSON.stringify(countValues(others.map((row) => row.state)))}; order workflows ${JSON.stringify(countValues(statuses.map(String)))}`,
+          },
+        ],
+      });
+    }),
+};
 
 const webhookOptions: CampaignOptionsInput = { pollInitial: '2s', pollMax: '3s' };
 
@@ -629,7 +889,7 @@ function nonZero(record: Record<string, number> | undefined): Record<string, num
   return Object.fromEntries(Object.entries(record ?? {}).filter(([, value]) => value > 0));
 }
 
-function countValues(values: number[]): Record<string, number> {
+function countValues(values: (number | string)[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
@@ -793,6 +1053,9 @@ export const scenarios: Scenario[] = [
   latency,
   resets,
   responseLost,
+  getLag,
+  cancelMidCampaign,
+  collision,
   webhooksLost,
   webhooksDuplicated,
   webhooksReordered,

@@ -8,6 +8,7 @@ const request = (patch: Partial<LoggedRequest> & { at: number }): LoggedRequest 
   doneAt: patch.at + 5,
   method: 'GET',
   path: '/raas/v2/asyncOrders/customers/c/accounts/a/o-1',
+  query: '',
   externalRefID: 'o-1',
   status: 200,
   ...patch,

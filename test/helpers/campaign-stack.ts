@@ -18,6 +18,8 @@ import { getJson } from '../../src/store/json.ts';
 import { reportJsonKey } from '../../src/store/keys.ts';
 import type { CampaignProgress } from '../../src/workflows/types.ts';
 import { createLocalEnv, freeLoopbackPort } from './temporal.ts';
+import { checkCampaignInvariants } from '../../chaos/invariants.ts';
+import { startRequestLogProxy, type RequestLogProxy } from '../../chaos/request-log.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process. */
@@ -45,6 +47,8 @@ export interface CampaignStack {
   taskQueue: string;
   /** The Temporal Web UI's address, when the stack was started with `ui: true`. */
   uiUrl?: string;
+  /** Every Tango request the worker made, when the stack was started with `recordRequests: true`. */
+  requests?: RequestLogProxy;
   startWorker(options?: { errorClassOverrides?: ErrorClassOverrides }): Promise<Worker>;
   close(): Promise<void>;
 }
@@ -56,6 +60,8 @@ export async function startCampaignStack(
     serverArgs?: string[];
     /** Also serve the Temporal Web UI (on a free loopback port, see `uiUrl`). */
     ui?: boolean;
+    /** Put a recording proxy between the worker and the simulator (see `requests`). */
+    recordRequests?: boolean;
   } = {},
 ): Promise<CampaignStack> {
   const simulator = await startSimulator({ processingDelayMs: 20, ...options.simulator });
@@ -67,8 +73,9 @@ export async function startCampaignStack(
   });
   const storeDir = mkdtempSync(path.join(tmpdir(), 'tango-campaigns-store-'));
   const store = new FileSystemStore(storeDir);
+  const requests = options.recordRequests ? await startRequestLogProxy(simulator.baseUrl) : undefined;
   const tango = new TangoClient(
-    loadTangoConfig({ TANGO_BASE_URL: simulator.baseUrl, TANGO_TIMEOUT_MS: '5000' }),
+    loadTangoConfig({ TANGO_BASE_URL: requests?.baseUrl ?? simulator.baseUrl, TANGO_TIMEOUT_MS: '5000' }),
   );
   const taskQueue = options.taskQueue ?? 'campaigns-test';
   const workers: { worker: Worker; running: Promise<void> }[] = [];
@@ -80,6 +87,7 @@ export async function startCampaignStack(
     tango,
     taskQueue,
     ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
+    ...(requests ? { requests } : {}),
     async startWorker(workerOptions = {}) {
       const worker = await createCampaignWorker({
         connection: env.nativeConnection,
@@ -98,6 +106,7 @@ export async function startCampaignStack(
       for (const { worker } of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.allSettled(workers.map(({ running }) => running));
       await env.teardown();
+      await requests?.close();
       await simulator.close();
       rmSync(storeDir, { recursive: true, force: true });
     },
@@ -153,11 +162,17 @@ export interface ReportJsonRow {
   state: string;
   reason: string;
   failureClass: string;
+  externalRefID: string;
+  tangoLineItemId: string;
+  tangoStatus: string;
+  scheduledFor: string;
 }
 
 /**
- * The product's promises, checked against the simulator's ledger and the final report: nobody
- * rewarded twice, every input item exactly once in one terminal state, delivered = fulfilled.
+ * The product's promises, checked against the simulator's ledger and the final report item by item
+ * (chaos/invariants.ts, the same checks the chaos scenarios end with): nobody rewarded twice, every
+ * input item exactly once in one terminal state, delivered = fulfilled, scheduled = scheduled (same
+ * day), nothing never sent in the ledger.
  */
 export async function assertCampaignInvariants(
   stack: Pick<CampaignStack, 'simulator' | 'store'>,
@@ -165,28 +180,17 @@ export async function assertCampaignInvariants(
   inputIds: readonly string[],
 ): Promise<Map<string, ReportJsonRow>> {
   assert.deepEqual(stack.simulator.ledger.duplicates().lineItems, [], 'a line item was fulfilled twice');
-  const report = (await getJson(stack.store, reportJsonKey(campaignId))) as { items: ReportJsonRow[] };
+  const { results } = await checkCampaignInvariants({
+    simulator: stack.simulator,
+    store: stack.store,
+    campaignId,
+    inputIds,
+  });
   assert.deepEqual(
-    report.items.map((row) => row.externalRefLineItemID).sort(),
-    [...inputIds].sort(),
-    'the report lists every input item exactly once',
+    results.filter((result) => !result.ok).map((result) => `${result.name}: ${result.detail}`),
+    [],
+    `campaign ${campaignId}: report and ledger disagree`,
   );
-  const fulfilled = new Set(
-    stack.simulator.ledger
-      .entries()
-      .filter((entry) => entry.state === 'fulfilled')
-      .map((entry) => entry.externalRefLineItemID),
-  );
-  for (const row of report.items) {
-    assert.ok(
-      ['delivered', 'given-up', 'cancelled'].includes(row.state),
-      `${row.externalRefLineItemID}: ${row.state}`,
-    );
-    assert.equal(
-      fulfilled.has(row.externalRefLineItemID),
-      row.state === 'delivered',
-      row.externalRefLineItemID,
-    );
-  }
+  const report = (await getJson(stack.store, reportJsonKey(campaignId))) as { items: ReportJsonRow[] };
   return new Map(report.items.map((row) => [row.externalRefLineItemID, row]));
 }
