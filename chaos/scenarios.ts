@@ -1045,6 +1045,124 @@ async function* itemsOf(file: string): AsyncIterable<unknown> {
   for await (const { item } of readLineItemsFile(file)) yield item;
 }
 
+const idReuse: Scenario = {
+  name: 'id-reuse',
+  description:
+    'a finished campaign whose workflows are deleted (as retention would), its id started again with other items through the client and a raw Temporal start: refused, nothing sent',
+  run: (size, log) =>
+    withStack({ simulator: {} }, async (stack) => {
+      await stack.startWorker();
+      const items = size === 'full' ? 2000 : 100;
+      const chunkSize = chunkSizeFor(items);
+      const first = await runCampaign(stack, { items, chunkSize, timeoutMs: 5 * 60_000 });
+      const { client } = stack.campaigns;
+      const namespace = client.options.namespace;
+      const workflowIds = [
+        `campaign-${first.campaignId}`,
+        ...Array.from({ length: Math.ceil(items / chunkSize) }, (_, chunk) =>
+          orderWorkflowId(orderExternalRefId(campaignRef(first.campaignId), chunk, 0)),
+        ),
+      ];
+      for (const workflowId of workflowIds)
+        await client.workflowService.deleteWorkflowExecution({
+          namespace,
+          workflowExecution: { workflowId },
+        });
+      // Deletion is asynchronous: wait until the campaign workflow is gone, as after retention.
+      const gone = Date.now() + 120_000;
+      while (Date.now() < gone) {
+        const exists = await client.workflow
+          .getHandle(`campaign-${first.campaignId}`)
+          .describe()
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!exists) break;
+        await sleep(1000);
+      }
+      const postsBefore = requestSummary(stack).posts;
+      const ledgerBefore = stack.simulator.ledger.size;
+      const others = campaignItems(items, 'again');
+      const startedAgain = Date.now();
+      const viaClient = await stack.campaigns
+        .startCampaign(
+          {
+            campaignId: first.campaignId,
+            customerIdentifier: LOCAL_SIMULATOR_DEFAULTS.customerIdentifier,
+            accountIdentifier: LOCAL_SIMULATOR_DEFAULTS.accountIdentifier,
+            options: { ...fastOptions, chunkSize },
+          },
+          { items: others },
+        )
+        .then(
+          () => 'started',
+          (error: unknown) => `${(error as Error).name}: ${(error as Error).message}`,
+        );
+      const raw = await client.workflow.start('campaignWorkflow', {
+        taskQueue: 'chaos',
+        workflowId: `campaign-${first.campaignId}`,
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        args: [
+          {
+            campaignId: first.campaignId,
+            customerIdentifier: LOCAL_SIMULATOR_DEFAULTS.customerIdentifier,
+            accountIdentifier: LOCAL_SIMULATOR_DEFAULTS.accountIdentifier,
+            items: { inline: others.slice(0, 50) },
+            options: { ...fastOptions, chunkSize },
+          },
+        ],
+      });
+      const rawOutcome = await withTimeout(
+        raw.result().then(
+          () => 'completed',
+          (error: unknown) => {
+            // WorkflowFailedError -> ActivityFailure -> ApplicationFailure: the innermost names it.
+            let cause = error as { cause?: unknown; type?: string; message?: string };
+            while (cause.cause) cause = cause.cause as typeof cause;
+            return `${cause.type ?? 'failed'}: ${cause.message ?? String(error)}`;
+          },
+        ),
+        60_000,
+        'the raw start',
+      ).catch((error: unknown) => String(error));
+      const refusedIn = Date.now() - startedAgain;
+      await sleep(2000);
+      const requests = requestSummary(stack);
+      log(`id-reuse: client: ${viaClient.slice(0, 80)}; raw: ${rawOutcome.slice(0, 80)}`);
+      const invariants: InvariantResult[] = [
+        ...first.invariants.map((invariant) => ({ ...invariant, name: `first run: ${invariant.name}` })),
+        {
+          name: 'the client refuses the used id, naming the earlier campaign',
+          ok: /^CampaignIdInUseError: .*earlier campaign/.test(viaClient),
+          detail: viaClient.slice(0, 200),
+        },
+        {
+          name: 'a raw Temporal start fails at once with CampaignIdInUse',
+          ok: /^CampaignIdInUse: .*earlier campaign/.test(rawOutcome) && refusedIn < 60_000,
+          detail: `${rawOutcome.slice(0, 200)} (within ${Math.round(refusedIn / 1000)} s of the client's try)`,
+        },
+        {
+          name: 'nothing sent for the second campaign',
+          ok: requests.posts === postsBefore && stack.simulator.ledger.size === ledgerBefore,
+          detail: `${requests.posts - postsBefore} new POSTs, ${stack.simulator.ledger.size - ledgerBefore} new ledger entries`,
+        },
+      ];
+      return {
+        name: idReuse.name,
+        description: idReuse.description,
+        size,
+        items,
+        faultsInjected: { 'workflows deleted': workflowIds.length, 'starts with a used id': 2 },
+        requests,
+        durationMs: first.durationMs + (Date.now() - startedAgain),
+        invariants,
+        ok: invariants.every((invariant) => invariant.ok),
+        notes: [],
+      };
+    }),
+};
+
 export const scenarios: Scenario[] = [
   workerKill,
   temporalRestart,
@@ -1056,6 +1174,7 @@ export const scenarios: Scenario[] = [
   getLag,
   cancelMidCampaign,
   collision,
+  idReuse,
   webhooksLost,
   webhooksDuplicated,
   webhooksReordered,
