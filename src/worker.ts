@@ -250,6 +250,7 @@ export async function startCampaignWorker(
       errorClassOverrides: config.errorClassOverrides,
       tangoTps: config.tango.tps,
       visibilityGraceMs: config.tango.visibilityGraceMs,
+      webhookSubscriptions: { tango, verification: config.tango.webhook },
       workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });
