@@ -23,6 +23,11 @@ export function campaignWorkflowId(campaignId: string): string {
   return `campaign-${campaignId}`;
 }
 
+/** `webhook-subscription-<Tango subscription id>`: one renewal workflow per registered subscription. */
+export function webhookSubscriptionWorkflowId(webhookId: string): string {
+  return `webhook-subscription-${webhookId}`;
+}
+
 /** `tango-order-<externalRefID of round 0>`: one order workflow per chunk, across all its rounds. */
 export function orderWorkflowId(roundZeroExternalRefId: string): string {
   return `tango-order-${roundZeroExternalRefId}`;

@@ -12,6 +12,7 @@ import type { AutoFixer } from './campaign/order-book.ts';
 import { DEFAULT_TASK_QUEUE } from './definitions.ts';
 import type { CampaignStore } from './store/store.ts';
 import type { TangoApi } from './activities/deps.ts';
+import type { WebhookSubscriptionDeps } from './activities/webhook-subscriptions.ts';
 
 export const workflowsPath = fileURLToPath(
   new URL(`./workflows/index${path.extname(import.meta.url)}`, import.meta.url),
@@ -28,6 +29,8 @@ export interface CampaignWorkerOptions {
   tangoTps?: number;
   /** TANGO_VISIBILITY_GRACE_SECONDS in ms (default 10 minutes). */
   visibilityGraceMs?: number;
+  /** Renewing webhook subscriptions (webhookSubscriptionWorkflow); the worker command passes it. */
+  webhookSubscriptions?: WebhookSubscriptionDeps;
   /**
    * Any other worker option: tuning (concurrency, cache), the payload codec's data converter,
    * interceptors, shutdown grace time, identity.
@@ -54,6 +57,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     classify: (errors) => classifyErrors(errors, overrides),
     autoFixerFor,
     ...(options.visibilityGraceMs !== undefined ? { visibilityGraceMs: options.visibilityGraceMs } : {}),
+    ...(options.webhookSubscriptions ? { webhookSubscriptions: options.webhookSubscriptions } : {}),
   });
   return Worker.create({
     connection: options.connection,

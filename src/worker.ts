@@ -14,6 +14,7 @@ import { type Env, type LogLevel, loadProcessConfig, type ProcessConfig, secrets
 import { createPayloadCodec } from './codec/index.ts';
 import { openStore } from './store/open.ts';
 import type { CampaignStore } from './store/store.ts';
+import { storeTokenCacheFor } from './store/token-cache.ts';
 import { TangoClient } from './tango/client.ts';
 import { createCampaignWorker } from './worker-factory.ts';
 
@@ -205,7 +206,16 @@ export async function startCampaignWorker(
       throw error;
     }
   }
-  const tango = new TangoClient(config.tango, logger ? { logger } : {});
+  const identity = options.identity ?? `${process.pid}@${hostname()}`;
+  // Every worker shares one OAuth token through the store (encrypted with CODEC_KEYS when set).
+  const tokenCache = storeTokenCacheFor(store, config.tango.auth, {
+    keys: config.codec.keys,
+    holder: identity,
+  });
+  const tango = new TangoClient(config.tango, {
+    ...(logger ? { logger } : {}),
+    ...(tokenCache ? { tokenCache } : {}),
+  });
   const connection = options.connection ?? (await NativeConnection.connect(config.temporal.connection));
   const codec = createPayloadCodec(config.codec);
   try {
@@ -229,7 +239,7 @@ export async function startCampaignWorker(
       shutdownGraceTime: config.tuning.shutdownGraceTimeMs,
       ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
       interceptors: { activity: [campaignMetricsInterceptor] },
-      identity: options.identity ?? `${process.pid}@${hostname()}`,
+      identity,
     };
     const worker = await createCampaignWorker({
       connection,
@@ -240,6 +250,7 @@ export async function startCampaignWorker(
       errorClassOverrides: config.errorClassOverrides,
       tangoTps: config.tango.tps,
       visibilityGraceMs: config.tango.visibilityGraceMs,
+      webhookSubscriptions: { tango, verification: config.tango.webhook },
       workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });

@@ -3,6 +3,7 @@ import type { AutoFixer, Classifier } from '../campaign/order-book.ts';
 import type { CampaignStore } from '../store/store.ts';
 import type { TangoClient } from '../tango/client.ts';
 import type { CampaignDefinition } from './staging.ts';
+import type { WebhookSubscriptionDeps } from './webhook-subscriptions.ts';
 
 export interface OrderRef {
   customerIdentifier: string;
@@ -33,4 +34,6 @@ export interface ActivityDeps {
   visibilityGraceMs?: number;
   /** The clock (tests move it). */
   now?: () => number;
+  /** For webhookSubscriptionWorkflow's renew / re-register activities (absent: they fail). */
+  webhookSubscriptions?: WebhookSubscriptionDeps;
 }

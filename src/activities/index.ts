@@ -8,6 +8,7 @@ import { createRegistryActivities } from './registry.ts';
 import { createReportActivities } from './report.ts';
 import { createSourceActivities } from './sources.ts';
 import { createStagingActivities } from './staging.ts';
+import { createWebhookSubscriptionActivities } from './webhook-subscriptions.ts';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOperatorActivities(deps.store),
     ...createReportActivities(deps.store),
     ...createSourceActivities(deps.store),
+    ...createWebhookSubscriptionActivities(deps.webhookSubscriptions),
   };
 }
 

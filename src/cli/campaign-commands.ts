@@ -20,7 +20,6 @@ import {
   REQUIRED_CSV_COLUMNS,
   lineItemToCsvCells,
 } from '../campaign/line-item.ts';
-import { TangoClient } from '../tango/client.ts';
 import { loadTangoConfig } from '../tango/config.ts';
 import type { CatalogItem, LineItemRequest } from '../tango/schemas.ts';
 import type {
@@ -41,6 +40,7 @@ import {
   usageError,
   withClient,
 } from './context.ts';
+import { sharedTangoClient } from './tango-client.ts';
 import { csvField, progressBar, progressLine, settled, statusText, table } from './format.ts';
 
 export interface OperatorCommand {
@@ -130,7 +130,8 @@ async function runValidate(args: string[], io: CliIo): Promise<number> {
   if (values.balance && !values.account) throw usageError('--balance needs --account <accountIdentifier>');
   const maxProblems = numberOption(values['max-problems'], 'max-problems') ?? 100;
 
-  const tango = values.catalog || values.balance ? new TangoClient(loadTangoConfig(io.env)) : undefined;
+  const tango =
+    values.catalog || values.balance ? await sharedTangoClient(loadTangoConfig(io.env), io.env) : undefined;
   const catalog = values.catalog && tango ? catalogIndex((await tango.getCatalog()).brands) : undefined;
   const catalogProblems: CatalogProblem[] = [];
   let items = 0;

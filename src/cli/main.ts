@@ -35,8 +35,8 @@ const commands: Record<string, Command> = {
     run: async (args) => (await import('../webhook/cli.ts')).runWebhookCli(args),
   },
   'register-webhook': {
-    summary: 'register the webhook receiver with Tango (POST /webhooks)',
-    run: async (args) => (await import('../webhook/cli.ts')).runRegisterWebhookCli(args),
+    summary: 'register the webhook receiver with Tango (POST /webhooks) and keep it renewed',
+    run: async (args, io) => (await import('./register-webhook.ts')).runRegisterWebhook(args, io),
   },
 };
 

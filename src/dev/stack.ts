@@ -18,6 +18,7 @@ import { startSimulator, type RunningSimulator } from '../simulator/index.ts';
 import { LOCAL_SIMULATOR_DEFAULTS } from '../tango/config.ts';
 import { TangoClient } from '../tango/client.ts';
 import { registerWebhook, startWebhookReceiver, type RunningWebhookReceiver } from '../webhook/index.ts';
+import { startWebhookRenewal } from '../webhook/renewal.ts';
 import {
   createJsonLogger,
   loggerSecrets,
@@ -220,11 +221,23 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       logger,
     });
     stops.push({ name: 'webhook receiver', stop: () => webhook.close() });
-    await registerWebhook(new TangoClient(config.tango), webhook.url, config.tango.webhook);
+    const subscription = await registerWebhook(
+      new TangoClient(config.tango),
+      webhook.url,
+      config.tango.webhook,
+    );
 
     step(`worker on task queue ${config.temporal.taskQueue}`);
     const worker = await startCampaignWorker(config, { logger });
     const running = worker.run();
+    // Kept renewed like a deployment's subscription (the simulator's never expires by default).
+    if (subscription.id !== undefined) {
+      await startWebhookRenewal(client, config.temporal.taskQueue, {
+        webhookId: subscription.id,
+        url: subscription.url,
+        ...(subscription.response.expiresAt ? { expiresAt: subscription.response.expiresAt } : {}),
+      });
+    }
     stops.push({
       name: 'worker',
       stop: async () => {

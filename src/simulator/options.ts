@@ -148,6 +148,9 @@ export const simulatorOptionsSchema = z.object({
       /** Send another AsyncOrderStatus event (next revision, re-derived status) when a final order's
        *  item is reversed. Tango documents no such event. */
       reversalEvents: z.boolean().default(false),
+      /** How long a subscription lasts unless renewed (POST /webhooks/{id}/renew), on the simulator
+       *  clock; 0 = it never expires (no expiresAt). An expired subscription gets no events. */
+      subscriptionLifetimeSeconds: nonNegative.default(0),
     })
     .default({
       signatureHeader: 'X-Signed-Payload',
@@ -159,6 +162,7 @@ export const simulatorOptionsSchema = z.object({
       retryingEvents: false,
       subscriptions: [],
       reversalEvents: false,
+      subscriptionLifetimeSeconds: 0,
     }),
   faults: z
     .object({

@@ -78,6 +78,8 @@ export interface RunningSimulator {
   reverseLineItem(reversal: ReversalInput): Record<string, unknown>;
   stats(): SimulatorStats;
   webhookSubscriptions(): WebhookSubscription[];
+  /** Forgets a subscription as if Tango had lost it (renewing it answers 404); false if unknown. */
+  removeWebhookSubscription(webhookId: string): boolean;
   webhookDeliveries(): WebhookDeliveryRecord[];
   /** Resolves when every order is final and no webhook delivery is pending; rejects after timeoutMs. */
   whenIdle(timeoutMs?: number): Promise<void>;
@@ -317,7 +319,12 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
   const failureRandom = new SeededRandom(options.seed);
   const faultRandom = new SeededRandom(options.seed ^ 0x5bd1e995);
   const webhookRandom = new SeededRandom(options.seed ^ 0x27d4eb2f);
-  const webhooks = new WebhookDispatcher(() => options, webhookRandom);
+  // Expiry is measured on the simulator clock; `book` exists by the time anything asks.
+  const webhooks: WebhookDispatcher = new WebhookDispatcher(
+    () => options,
+    webhookRandom,
+    (): number => book.now(),
+  );
   const book = new OrderBook(
     () => options,
     accounts,
@@ -478,6 +485,16 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
       const { hmacSharedSecretKey: _secret, ...shown } = subscription;
       return { status: 201, body: shown };
     },
+    renewWebhook: (ctx: RequestContext): HandlerResult => {
+      const { hmacSharedSecretKey: _secret, ...shown } = webhooks.renew(ctx.params[0] ?? '');
+      return { status: 200, body: shown };
+    },
+    adminRemoveWebhook: (ctx: RequestContext): HandlerResult => {
+      const id = ctx.params[0] ?? '';
+      if (!webhooks.remove(id))
+        throw new SimulatorHttpError(404, '404.001', `webhook subscription '${id}' was not found`);
+      return { status: 200, body: { removed: id } };
+    },
     listWebhooks: (): HandlerResult => ({
       status: 200,
       body: webhooks.list().map(({ hmacSharedSecretKey: _secret, ...shown }) => shown),
@@ -578,6 +595,10 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
           GET: tango('GET /raas/v2/webhooks', handlers.listWebhooks),
         },
       ],
+      [
+        /^\/raas\/v2\/webhooks\/([^/]+)\/renew$/,
+        { POST: tango('POST /raas/v2/webhooks/{id}/renew', handlers.renewWebhook, true) },
+      ],
       [/^\/raas\/v2\/catalogs$/, { GET: tango('GET /raas/v2/catalogs', handlers.catalog) }],
       [
         /^\/raas\/v2\/accounts\/([^/]+)$/,
@@ -601,6 +622,10 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
         { POST: admin('POST /_admin/accounts/{id}/funds', handlers.adminFunds) },
       ],
       [/^\/_admin\/webhooks$/, { GET: admin('GET /_admin/webhooks', handlers.adminWebhooks) }],
+      [
+        /^\/_admin\/webhooks\/([^/]+)$/,
+        { DELETE: admin('DELETE /_admin/webhooks/{id}', handlers.adminRemoveWebhook) },
+      ],
       [/^\/_admin\/orders$/, { POST: admin('POST /_admin/orders', handlers.adminPreloadOrder) }],
       [
         /^\/_admin\/clock$/,
@@ -849,6 +874,7 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
     reverseLineItem: (reversal) => book.reverse(reversal),
     stats,
     webhookSubscriptions: () => webhooks.list(),
+    removeWebhookSubscription: (webhookId) => webhooks.remove(webhookId),
     webhookDeliveries: () => webhooks.deliveries(),
     whenIdle: async (timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;

@@ -18,6 +18,8 @@ export interface WebhookSubscription {
   hmacSharedSecretKey?: string;
   signingCertificate?: string;
   createdAt: string;
+  /** When it stops getting events unless renewed; absent: it never expires. */
+  expiresAt?: string;
 }
 
 export type WebhookStatus = 'SUCCESSFUL' | 'PARTIALFAILED' | 'FAILED' | 'RETRYING';
@@ -48,7 +50,8 @@ export interface WebhookDeliveryRecord {
   status: WebhookStatus;
   revision: number;
   attempt: number;
-  outcome: 'delivered' | 'http-error' | 'network-error' | 'dropped' | 'gave-up';
+  /** `expired`: not sent, the subscription had expired (not renewed in time). */
+  outcome: 'delivered' | 'http-error' | 'network-error' | 'dropped' | 'gave-up' | 'expired';
   httpStatus?: number;
   error?: string;
   at: string;
@@ -61,6 +64,8 @@ export interface WebhookCounters {
   dropped: number;
   duplicated: number;
   gaveUp: number;
+  /** Events not sent to a subscription because it had expired. */
+  expired: number;
 }
 
 function asStringList(value: unknown): string[] | undefined {
@@ -92,11 +97,14 @@ export class WebhookDispatcher {
     dropped: 0,
     duplicated: 0,
     gaveUp: 0,
+    expired: 0,
   };
 
   constructor(
     private readonly options: () => SimulatorOptions,
     private readonly random: SeededRandom,
+    /** The simulator clock (advanceClock moves it), which subscription expiry is measured on. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Validates a POST /webhooks body the way Tango documents the registration, and stores it. */
@@ -183,12 +191,40 @@ export class WebhookDispatcher {
       categories: categories ?? ['ORDER'],
       eventTypes: eventTypes ?? ['AsyncOrderStatus'],
       payloadVerificationMethod: method as VerificationMethod,
-      createdAt: new Date().toISOString(),
+      createdAt: new Date(this.now()).toISOString(),
     };
+    this.extend(subscription);
     if (method === 'HMAC') subscription.hmacSharedSecretKey = secret as string;
     if (method === 'X509') subscription.signingCertificate = certificate as string;
     this.subscriptions.push(subscription);
     return subscription;
+  }
+
+  /** POST /webhooks/{id}/renew: the subscription's lifetime starts again (even after expiry). */
+  renew(webhookId: string): WebhookSubscription {
+    const subscription = this.subscriptions.find((candidate) => candidate.webhookId === webhookId);
+    if (!subscription) {
+      throw new SimulatorHttpError(404, '404.001', `webhook subscription '${webhookId}' was not found`);
+    }
+    this.extend(subscription);
+    return subscription;
+  }
+
+  /** Forgets a subscription, as if Tango had lost it: renewing it then answers 404. */
+  remove(webhookId: string): boolean {
+    const index = this.subscriptions.findIndex((candidate) => candidate.webhookId === webhookId);
+    if (index < 0) return false;
+    this.subscriptions.splice(index, 1);
+    return true;
+  }
+
+  isExpired(subscription: WebhookSubscription): boolean {
+    return subscription.expiresAt !== undefined && Date.parse(subscription.expiresAt) <= this.now();
+  }
+
+  private extend(subscription: WebhookSubscription): void {
+    const lifetime = this.options().webhooks.subscriptionLifetimeSeconds;
+    if (lifetime > 0) subscription.expiresAt = new Date(this.now() + lifetime * 1000).toISOString();
   }
 
   list(): WebhookSubscription[] {
@@ -236,6 +272,11 @@ export class WebhookDispatcher {
     const faults = this.options().faults.webhook;
     for (const subscription of this.subscriptions) {
       if (!subscription.eventTypes.includes(event.eventType)) continue;
+      if (this.isExpired(subscription)) {
+        this.counters.expired += 1;
+        this.record(subscription, event, 0, 'expired');
+        continue;
+      }
       if (this.random.chance(faults.dropRate)) {
         this.counters.dropped += 1;
         this.record(subscription, event, 0, 'dropped');

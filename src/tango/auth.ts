@@ -1,5 +1,7 @@
 // Authorization headers for Tango: Basic (platform name / key) or an OAuth service-account token
 // (password grant) that is cached, shared by concurrent requests and refreshed before it expires.
+// Given a TokenCache, the token is also shared by every process using that cache: one of them
+// renews it (holding the cache's lease), the others keep using the current one or re-read it.
 import got, { RequestError, TimeoutError } from 'got';
 import { z } from 'zod';
 import type { TangoAuthConfig } from './config.ts';
@@ -50,41 +52,177 @@ const tokenResponseSchema = z.looseObject({
 // refreshed 5 min early; short test tokens proportionally).
 const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** An OAuth token as a TokenCache keeps it. */
+export interface CachedToken {
+  accessToken: string;
+  /** When Tango says the token stops working (ms since the epoch). */
+  expiresAtMs: number;
+  /** From when it should be renewed: the start of its refresh window (ms since the epoch). */
+  refreshAtMs: number;
+}
+
+/** A held renewal lease; `release` gives it up (a lease also lapses on its own). */
+export interface TokenLease {
+  release(): Promise<void>;
+}
+
+/**
+ * Where the OAuth token is shared between processes (the claim-check store in a deployment). The
+ * authenticator treats every failure of a cache call as "no cache": it never stops a request.
+ */
+export interface TokenCache {
+  /** The stored token; undefined when there is none or it cannot be read (corrupt, wrong key). */
+  read(): Promise<CachedToken | undefined>;
+  write(token: CachedToken): Promise<void>;
+  /** Removes the stored token, only if it is still `accessToken` (Tango refused it with a 401). */
+  drop(accessToken: string): Promise<void>;
+  /** Takes the renewal lease; undefined while another holder has it (and it has not lapsed). */
+  lease(): Promise<TokenLease | undefined>;
+}
+
 export interface OAuthOptions {
   timeoutMs: number;
   logger?: TangoLogger;
   /** Clock for expiry decisions; tests pass a fake one. */
   now?: () => number;
+  /** Share the token through this cache (several workers, restarts); default: this process only. */
+  tokenCache?: TokenCache;
+  /**
+   * While another process renews the token: how often to look for the new one (default 250 ms),
+   * and how long to wait in all when there is no usable token meanwhile before fetching one
+   * regardless (default 40 s, longer than a renewal lease lasts).
+   */
+  leaseWaitMs?: { poll: number; total: number };
+  /** How to wait (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+// A token another process is renewing is used for this long before the cache is read again.
+const RECHECK_MS = 1_000;
+// A token this close to its expiry is not handed out from the cache.
+const EXPIRY_SAFETY_MS = 5_000;
 
 export class OAuthAuthenticator implements TangoAuthenticator {
   readonly kind = 'oauth';
   readonly #config: Extract<TangoAuthConfig, { kind: 'oauth' }>;
-  readonly #options: Required<OAuthOptions>;
-  #token?: { header: string; refreshAtMs: number };
+  readonly #options: Required<Omit<OAuthOptions, 'tokenCache'>>;
+  readonly #cache: TokenCache | undefined;
+  // `useUntilMs`: when to look again (the refresh window's start, or a recheck while another
+  // process renews).
+  #token?: { header: string; accessToken: string; useUntilMs: number };
   #pending?: Promise<string>;
+  // The last token Tango refused, and its removal from the cache while that runs.
+  #refused?: string;
+  #dropping: Promise<void> = Promise.resolve();
 
   constructor(config: Extract<TangoAuthConfig, { kind: 'oauth' }>, options: OAuthOptions) {
     this.#config = config;
-    this.#options = { logger: silentLogger, now: Date.now, ...options };
+    const { tokenCache, ...rest } = options;
+    this.#cache = tokenCache;
+    this.#options = {
+      logger: silentLogger,
+      now: Date.now,
+      leaseWaitMs: { poll: 250, total: 40_000 },
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      ...rest,
+    };
   }
 
   authorization(): Promise<string> {
-    if (this.#token && this.#options.now() < this.#token.refreshAtMs)
+    if (this.#token && this.#options.now() < this.#token.useUntilMs)
       return Promise.resolve(this.#token.header);
     // One token request at a time, however many API calls are waiting for it.
-    this.#pending ??= this.#fetchToken().finally(() => {
+    this.#pending ??= (this.#cache ? this.#fromCache(this.#cache) : this.#fetchLocal()).finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
   }
 
   rejected(authorization: string): boolean {
-    if (this.#token?.header === authorization) this.#token = undefined;
+    if (this.#token?.header === authorization) {
+      const { accessToken } = this.#token;
+      this.#token = undefined;
+      this.#refused = accessToken;
+      const cache = this.#cache;
+      if (cache) {
+        this.#dropping = this.#dropping.then(() =>
+          cache.drop(accessToken).catch((error: unknown) => this.#cacheFailed('drop', error)),
+        );
+      }
+    }
     return true;
   }
 
-  async #fetchToken(): Promise<string> {
+  async #fetchLocal(): Promise<string> {
+    const token = await this.#fetchToken();
+    return this.#use(token, token.refreshAtMs);
+  }
+
+  #use(token: CachedToken, useUntilMs: number): string {
+    const header = `Bearer ${token.accessToken}`;
+    this.#token = { header, accessToken: token.accessToken, useUntilMs };
+    return header;
+  }
+
+  #cacheFailed(operation: string, error: unknown): void {
+    this.#options.logger.debug('tango oauth token cache failed', {
+      operation,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+
+  async #read(cache: TokenCache): Promise<CachedToken | undefined> {
+    await this.#dropping;
+    const token = await cache.read();
+    // A token Tango refused is not taken back from the cache (another process may still hold it).
+    return token && token.accessToken !== this.#refused ? token : undefined;
+  }
+
+  /**
+   * The shared token: the cached one while it is outside its refresh window; otherwise renewed by
+   * whoever takes the lease, while the others keep using the cached token (re-reading the cache
+   * every RECHECK_MS) or, with none usable, wait for the new one.
+   */
+  async #fromCache(cache: TokenCache): Promise<string> {
+    const now = this.#options.now;
+    const started = now();
+    for (;;) {
+      let cached: CachedToken | undefined;
+      let lease: TokenLease | undefined;
+      try {
+        cached = await this.#read(cache);
+        if (cached && now() < cached.refreshAtMs) return this.#use(cached, cached.refreshAtMs);
+        lease = await cache.lease();
+      } catch (error) {
+        // The cache is unreachable: requests go on with a token of this process's own.
+        this.#cacheFailed('read', error);
+        return this.#fetchLocal();
+      }
+      if (lease) return this.#renewHolding(cache, lease);
+      const usable = cached && now() < cached.expiresAtMs - EXPIRY_SAFETY_MS;
+      if (cached && usable) return this.#use(cached, Math.min(now() + RECHECK_MS, cached.expiresAtMs));
+      if (now() - started >= this.#options.leaseWaitMs.total) {
+        this.#options.logger.debug('tango oauth token lease not released in time; fetching a token');
+        return this.#fetchLocal();
+      }
+      await this.#options.sleep(this.#options.leaseWaitMs.poll);
+    }
+  }
+
+  async #renewHolding(cache: TokenCache, lease: TokenLease): Promise<string> {
+    try {
+      // Someone may have renewed it between our read and our lease.
+      const fresh = await this.#read(cache).catch(() => undefined);
+      if (fresh && this.#options.now() < fresh.refreshAtMs) return this.#use(fresh, fresh.refreshAtMs);
+      const token = await this.#fetchToken();
+      await cache.write(token).catch((error: unknown) => this.#cacheFailed('write', error));
+      return this.#use(token, token.refreshAtMs);
+    } finally {
+      await lease.release().catch((error: unknown) => this.#cacheFailed('release', error));
+    }
+  }
+
+  async #fetchToken(): Promise<CachedToken> {
     const { tokenUrl, clientId, clientSecret, username, password, audience, scope } = this.#config;
     const path = new URL(tokenUrl).pathname;
     const started = this.#options.now();
@@ -144,9 +282,11 @@ export class OAuthAuthenticator implements TangoAuthenticator {
     }
     const lifetimeMs = parsed.data.expires_in * 1000;
     const margin = Math.min(MAX_REFRESH_MARGIN_MS, lifetimeMs / 10);
-    const header = `Bearer ${parsed.data.access_token}`;
-    this.#token = { header, refreshAtMs: started + lifetimeMs - margin };
-    return header;
+    return {
+      accessToken: parsed.data.access_token,
+      expiresAtMs: started + lifetimeMs,
+      refreshAtMs: started + lifetimeMs - margin,
+    };
   }
 }
 

@@ -4,7 +4,7 @@
 import got, { type Got, type Method } from 'got';
 import type { z } from 'zod';
 import { createAuthenticator, headerValue, silentLogger, toNetworkError } from './auth.ts';
-import type { TangoAuthenticator, TangoLogger } from './auth.ts';
+import type { TangoAuthenticator, TangoLogger, TokenCache } from './auth.ts';
 import type { TangoConfig } from './config.ts';
 import {
   TangoError,
@@ -45,6 +45,8 @@ export interface TangoClientOptions {
   logger?: TangoLogger;
   /** Clock for OAuth token expiry; tests pass a fake one. */
   now?: () => number;
+  /** Share the OAuth token with other processes through this cache (ignored for Basic auth). */
+  tokenCache?: TokenCache;
 }
 
 export interface CreateAsyncOrderResult {
@@ -102,6 +104,7 @@ export class TangoClient {
       timeoutMs: config.timeoutMs,
       logger: this.#logger,
       ...(options.now ? { now: options.now } : {}),
+      ...(options.tokenCache ? { tokenCache: options.tokenCache } : {}),
     });
     this.#http = got.extend({
       prefixUrl: `${config.baseUrl.replace(/\/+$/, '')}/`,
@@ -248,6 +251,23 @@ export class TangoClient {
     const { data } = await this.#send('POST', 'webhooks', {
       schema: webhookRegistrationResponseSchema,
       json: body,
+      ...call,
+    });
+    return data;
+  }
+
+  /**
+   * POST /webhooks/{id}/renew: extends a subscription before it expires. A 404 (TangoHttpError)
+   * means Tango no longer knows the subscription: register the URL again.
+   */
+  async renewWebhook(webhookId: string, call: CallOptions = {}): Promise<WebhookRegistrationResponse> {
+    if (webhookId.trim() === '') {
+      throw new TangoRequestValidationError('webhook renewal', [
+        { code: 'custom', path: ['webhookId'], message: 'the subscription id is empty', input: webhookId },
+      ]);
+    }
+    const { data } = await this.#send('POST', `webhooks/${encodeURIComponent(webhookId)}/renew`, {
+      schema: webhookRegistrationResponseSchema,
       ...call,
     });
     return data;

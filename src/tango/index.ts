@@ -88,7 +88,14 @@ export {
   formatJsonPath,
 } from './errors.ts';
 export { BasicAuthenticator, OAuthAuthenticator, createAuthenticator, silentLogger } from './auth.ts';
-export type { TangoAuthenticator, TangoLogger, OAuthOptions } from './auth.ts';
+export type {
+  TangoAuthenticator,
+  TangoLogger,
+  OAuthOptions,
+  TokenCache,
+  TokenLease,
+  CachedToken,
+} from './auth.ts';
 export { TangoClient } from './client.ts';
 export type {
   TangoClientOptions,

@@ -468,6 +468,8 @@ export const webhookRegistrationResponseSchema = z
     webhookId: optionalField(idLike),
     subscriptionId: optionalField(idLike),
     url: optionalField(z.string()),
+    // When the subscription lapses unless renewed ([unconfirmed] name; the simulator sends it).
+    expiresAt: optionalField(z.string()),
   })
   .transform((registration): typeof registration & { [key: string]: unknown } => ({
     ...registration,

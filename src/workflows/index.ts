@@ -2,3 +2,4 @@
 export { campaignWorkflow } from './campaign-workflow.ts';
 export { orderWorkflow } from './order-workflow.ts';
 export { scheduledCampaignWorkflow } from './scheduled-campaign-workflow.ts';
+export { webhookSubscriptionWorkflow } from './webhook-subscription-workflow.ts';
