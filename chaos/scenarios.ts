@@ -885,6 +885,163 @@ const webhooksForged: Scenario = {
     }),
 };
 
+const webhooksFlood: Scenario = {
+  name: 'webhooks-flood',
+  description:
+    'a flood of forged (bad signature), replayed (validly signed, duplicate) and oversized webhooks during the run: nothing forged signalled, Tango GETs per order bounded',
+  run: (size, log) =>
+    withStack({ simulator: {} }, async (stack) => {
+      await stack.startWorker();
+      const items = size === 'full' ? 3000 : 150;
+      const secret = LOCAL_SIMULATOR_DEFAULTS.webhookHmacSecret;
+      const answers: Record<'forged' | 'replayed' | 'oversized', number[]> = {
+        forged: [],
+        replayed: [],
+        oversized: [],
+      };
+      const post = async (kind: keyof typeof answers, body: string, signature: string) => {
+        const response = await fetch(stack.receiver!.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'X-Signed-Payload': signature },
+          body,
+        });
+        await response.arrayBuffer();
+        answers[kind].push(response.status);
+      };
+      const event = (externalRefID: string, overrides: Record<string, unknown> = {}) =>
+        JSON.stringify({
+          eventId: randomUUID(),
+          revision: 99,
+          category: 'ORDER',
+          eventType: 'AsyncOrderStatus',
+          eventOccurredAt: new Date().toISOString(),
+          eventData: {
+            externalRefID,
+            status: 'SUCCESSFUL',
+            totalLineItems: 1,
+            failedLineItems: 0,
+            successfulLineItems: 1,
+            accountIdentifier: LOCAL_SIMULATOR_DEFAULTS.accountIdentifier,
+            customerIdentifier: LOCAL_SIMULATOR_DEFAULTS.customerIdentifier,
+          },
+          ...overrides,
+        });
+      const run = await runCampaign(stack, {
+        items,
+        chunkSize: chunkSizeFor(items),
+        // Long polls: every extra GET the flood causes shows up against a small normal count.
+        campaignOptions: { pollInitial: '30s', pollMax: '1m' },
+        timeoutMs: size === 'full' ? 30 * 60_000 : 5 * 60_000,
+        during: async (done) => {
+          const replayedBodies: string[] = [];
+          while (!done()) {
+            const refs = [
+              ...new Set(
+                stack.proxy
+                  .entries()
+                  .map((entry) => entry.externalRefID)
+                  .filter((ref): ref is string => Boolean(ref)),
+              ),
+            ];
+            const burst: Promise<void>[] = [];
+            for (const ref of refs.slice(-16)) {
+              // Forged: a final status under a wrong key, and under no valid signature at all.
+              const forged = event(ref);
+              burst.push(
+                post('forged', forged, signHmacPayload(forged, Buffer.from('guess').toString('base64'))),
+              );
+              burst.push(post('forged', event(ref, { revision: 100 }), 'c2lnbmF0dXJl'));
+              // Replayed: validly signed finals under fresh eventIds, and byte-for-byte copies.
+              const replay = event(ref, { revision: Math.floor(Math.random() * 1e6) });
+              replayedBodies.push(replay);
+              burst.push(post('replayed', replay, signHmacPayload(replay, secret)));
+              const copy = replayedBodies[Math.floor(Math.random() * replayedBodies.length)]!;
+              burst.push(post('replayed', copy, signHmacPayload(copy, secret)));
+              // Oversized: each field past its limit, validly signed, and a body past the raw limit.
+              for (const body of [
+                event(`${ref}-${'x'.repeat(5000)}`),
+                event(ref, { eventId: 'e'.repeat(10_000) }),
+                event(ref, { eventData: { externalRefID: ref, status: 'S'.repeat(1000) } }),
+                event(ref, { padding: 'p'.repeat(64 * 1024) }),
+              ]) {
+                burst.push(post('oversized', body, signHmacPayload(body, secret)));
+              }
+            }
+            await Promise.all(burst);
+            if (replayedBodies.length > 1000) replayedBodies.splice(0, 500);
+            await sleep(refs.length === 0 ? 50 : 250);
+          }
+          log(
+            `webhooks-flood: ${answers.forged.length} forged, ${answers.replayed.length} replayed, ${answers.oversized.length} oversized`,
+          );
+        },
+      });
+      const stats = stack.receiver!.stats();
+      // Tango GETs per order against what its polls alone could make in its lifetime (a poll at
+      // most every 30 s, the first and a confirming one), plus one per minute for the webhooks.
+      const byRef = new Map<string, { gets: number; first: number; last: number }>();
+      for (const entry of stack.proxy.entries()) {
+        if (!entry.externalRefID) continue;
+        const seen = byRef.get(entry.externalRefID) ?? { gets: 0, first: entry.at, last: entry.at };
+        if (entry.method === 'GET') seen.gets += 1;
+        seen.first = Math.min(seen.first, entry.at);
+        seen.last = Math.max(seen.last, entry.doneAt);
+        byRef.set(entry.externalRefID, seen);
+      }
+      const overBudget: string[] = [];
+      let maxGets = 0;
+      let totalGets = 0;
+      for (const [ref, seen] of byRef) {
+        const lifeMs = seen.last - seen.first;
+        const normal = 2 + Math.floor(lifeMs / 30_000);
+        const allowed = normal + Math.ceil(lifeMs / 60_000) + 1;
+        maxGets = Math.max(maxGets, seen.gets);
+        totalGets += seen.gets;
+        if (seen.gets > allowed) overBudget.push(`${ref}: ${seen.gets} GETs > ${allowed}`);
+      }
+      const forgedOk =
+        answers.forged.length > 0 &&
+        answers.forged.every((status) => status === 401) &&
+        stats['bad-signature'] === answers.forged.length;
+      const oversizedOk =
+        answers.oversized.length > 0 &&
+        answers.oversized.every((status) => status === 400 || status === 413) &&
+        stats.invalid + stats['too-large'] === answers.oversized.length;
+      return resultOf(webhooksFlood, size, stack, run, {
+        faults: {
+          'forged webhooks': answers.forged.length,
+          'replayed signed webhooks': answers.replayed.length,
+          'oversized webhooks': answers.oversized.length,
+        },
+        invariants: [
+          {
+            name: 'nothing forged signalled: every forged event answered 401',
+            ok: forgedOk,
+            detail: `forged answers ${JSON.stringify(countValues(answers.forged))}; receiver outcomes ${JSON.stringify(nonZero(stats))}`,
+          },
+          {
+            name: 'every oversized event refused (400/413) before signalling',
+            ok: oversizedOk,
+            detail: `oversized answers ${JSON.stringify(countValues(answers.oversized))}`,
+          },
+          {
+            name: 'replays acknowledged (200) as duplicates or throttled, not resignalled',
+            ok: answers.replayed.every((status) => status === 200) && stats.duplicate + stats.throttled > 0,
+            detail: `replayed answers ${JSON.stringify(countValues(answers.replayed))}; duplicate ${stats.duplicate}, throttled ${stats.throttled}, signalled ${stats.signalled}`,
+          },
+          {
+            name: 'Tango GETs per order <= its polls + 1 per minute of its life',
+            ok: overBudget.length === 0 && byRef.size > 0,
+            detail:
+              overBudget.length > 0
+                ? overBudget.slice(0, 5).join('; ')
+                : `${byRef.size} orders, ${totalGets} GETs, at most ${maxGets} for one order`,
+          },
+        ],
+      });
+    }),
+};
+
 function nonZero(record: Record<string, number> | undefined): Record<string, number> {
   return Object.fromEntries(Object.entries(record ?? {}).filter(([, value]) => value > 0));
 }
@@ -1180,5 +1337,6 @@ export const scenarios: Scenario[] = [
   webhooksReordered,
   webhooksDelayed,
   webhooksForged,
+  webhooksFlood,
   badInput,
 ];

@@ -34,6 +34,10 @@ const commands: Record<string, Command> = {
     summary: 'run the Tango webhook receiver',
     run: async (args) => (await import('../webhook/cli.ts')).runWebhookCli(args),
   },
+  'codec-server': {
+    summary: 'serve the payload codec to the Temporal Web UI and CLI (decrypts CODEC_KEYS payloads)',
+    run: async (args) => (await import('../codec/cli.ts')).runCodecServerCli(args),
+  },
   'register-webhook': {
     summary: 'register the webhook receiver with Tango (POST /webhooks) and keep it renewed',
     run: async (args, io) => (await import('./register-webhook.ts')).runRegisterWebhook(args, io),

@@ -13,3 +13,4 @@ export {
   type CodecKey,
 } from './aes-gcm-codec.ts';
 export { startCodecServer, type CodecServerOptions, type RunningCodecServer } from './server.ts';
+export { runCodecServerCli, type CodecCliIo } from './cli.ts';

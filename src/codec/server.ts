@@ -5,6 +5,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import { type AddressInfo } from 'node:net';
 import { type Payload, type PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import { PayloadDecryptionError } from './aes-gcm-codec.ts';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -166,7 +167,11 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
       result = await (action === 'encode' ? options.codec.encode(payloads) : options.codec.decode(payloads));
     } catch (error) {
       // An unknown key or altered ciphertext is a property of the data sent, not a server fault.
-      throw new HttpError(422, `${action} failed: ${(error as Error).message}`);
+      // The codec's own message for an unknown key lists the configured key ids: not for callers.
+      const message = (error as Error).message;
+      const unknownKey =
+        error instanceof PayloadDecryptionError && /not among the configured keys/.test(message);
+      throw new HttpError(422, `${action} failed: ${unknownKey ? 'unknown key id' : message}`);
     }
     response.writeHead(200, { ...cors, 'Content-Type': 'application/json' });
     response.end(JSON.stringify({ payloads: result.map(toJson) }));

@@ -1,6 +1,7 @@
 // `tango-campaigns simulator`: runs the simulator in the foreground until SIGINT/SIGTERM.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { isLoopbackHost } from '../tango/config.ts';
 import { SIMULATOR_CREDENTIAL_DEFAULTS } from './defaults.ts';
 import { mergeOptions, type SimulatorOptionsPatch } from './options.ts';
 import { startSimulator, type RunningSimulator } from './server.ts';
@@ -17,6 +18,10 @@ const usage = `Usage: tango-campaigns simulator [options]
   --rate-limit-tps <n>        answer 429 above this many requests per second (default 0 = off)
   --create-shape <s>          POST response shape: summary | order | alternate (default summary)
   -h, --help                  show this help
+
+The /_admin endpoints (ledger, config with credentials, funds, clock) answer only on loopback,
+unless SIMULATOR_ADMIN_TOKEN (or adminToken in --config) is set: then they need
+Authorization: Bearer <token>, wherever the simulator listens.
 `;
 
 export interface CliIo {
@@ -25,6 +30,8 @@ export interface CliIo {
   /** Resolves when the process is asked to stop (SIGINT / SIGTERM by default). */
   stopSignal?: Promise<string>;
   onStarted?: (simulator: RunningSimulator) => void;
+  /** Where SIMULATOR_ADMIN_TOKEN is read (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
@@ -77,6 +84,8 @@ export async function runSimulatorCli(args: string[], io: CliIo = defaultIo()): 
       processingDelayMs: numberFlag('processing-delay-ms', values['processing-delay-ms']),
       throughput: numberFlag('throughput', values.throughput),
     };
+    const adminToken = (io.env ?? process.env)['SIMULATOR_ADMIN_TOKEN']?.trim();
+    if (adminToken) flags['adminToken'] = adminToken;
     const rateLimitTps = numberFlag('rate-limit-tps', values['rate-limit-tps']);
     if (rateLimitTps !== undefined) flags['faults'] = { rateLimitTps };
     if (values['create-shape'] !== undefined) flags['responses'] = { createShape: values['create-shape'] };
@@ -104,7 +113,7 @@ export async function runSimulatorCli(args: string[], io: CliIo = defaultIo()): 
       `Tango simulator listening on ${simulator.baseUrl}`,
       `  TANGO_BASE_URL=${simulator.baseUrl}`,
       `  TANGO_OAUTH_TOKEN_URL=${simulator.tokenUrl}`,
-      `  admin: ${simulator.adminUrl} (ledger, stats, config, funds)`,
+      `  admin: ${simulator.adminUrl} (ledger, stats, config, funds)${simulator.options.adminToken !== undefined ? ': bearer token required' : isLoopbackHost(simulator.host) ? ': loopback only' : ': REFUSED (not loopback and no SIMULATOR_ADMIN_TOKEN)'}`,
       `  credentials: ${credentialSource}`,
       `  customer ${SIMULATOR_CREDENTIAL_DEFAULTS.customerIdentifier}, account ${SIMULATOR_CREDENTIAL_DEFAULTS.accountIdentifier} unless --config sets accounts`,
       'Press Ctrl+C to stop.',

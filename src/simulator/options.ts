@@ -66,6 +66,11 @@ export const webhookSubscriptionOptionSchema = z.object({
 
 export const simulatorOptionsSchema = z.object({
   host: z.string().default('127.0.0.1'),
+  /**
+   * Bearer token the /_admin endpoints require. Unset, they answer only when the simulator listens
+   * on loopback (they hand out the ledger, the configuration and its credentials).
+   */
+  adminToken: z.string().min(16, 'adminToken must be at least 16 characters').optional(),
   /** 0 picks a free port. */
   port: z.number().int().min(0).max(65535).default(0),
   /** Seeds every random choice (failure rates, faults), so a run can be repeated exactly. */

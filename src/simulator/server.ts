@@ -1,9 +1,10 @@
 // The simulator's HTTP face: routes Tango's endpoints (and the test-only /_admin endpoints),
 // authenticates like Tango (Basic platform credentials or an OAuth bearer token), injects faults on
 // demand, answers errors with Tango's error body and an X-REQUEST-ID, and counts every request.
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { isLoopbackHost } from '../tango/config.ts';
 import { DEFAULT_ACCOUNTS, DEFAULT_CATALOG, SIMULATOR_CREDENTIAL_DEFAULTS } from './defaults.ts';
 import { type Ledger, type LedgerDuplicates, type LedgerEntry } from './ledger.ts';
 import {
@@ -97,7 +98,7 @@ export interface PreloadOrderRequest {
   [field: string]: unknown;
 }
 
-const fixedAtStart = ['host', 'port', 'seed', 'accounts', 'catalog'] as const;
+const fixedAtStart = ['host', 'port', 'seed', 'accounts', 'catalog', 'adminToken'] as const;
 const maxBodyBytes = 64 * 1024 * 1024;
 
 interface RouteMatch {
@@ -297,6 +298,14 @@ function parseLineItemQuery(url: URL): LineItemQuery {
   if (externalIds) query.externalLineItemReferenceIds = externalIds;
   if (referenceIds) query.referenceLineItemIds = referenceIds;
   return query;
+}
+
+/** The options as the admin endpoints show them: the admin token itself never leaves. */
+function shownOptions(
+  options: SimulatorOptions,
+): Omit<SimulatorOptions, 'adminToken'> & { adminToken?: string } {
+  const { adminToken, ...shown } = options;
+  return adminToken === undefined ? shown : { ...shown, adminToken: '(set)' };
 }
 
 /** Starts a simulator on loopback. Options are validated; anything left out takes its documented default. */
@@ -516,11 +525,11 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
       };
     },
     adminStats: (): HandlerResult => ({ status: 200, body: stats() }),
-    adminGetConfig: (): HandlerResult => ({ status: 200, body: options }),
+    adminGetConfig: (): HandlerResult => ({ status: 200, body: shownOptions(options) }),
     adminConfig: async (ctx: RequestContext): Promise<HandlerResult> => {
       const patch = (await readJson(ctx.req)) as SimulatorOptionsPatch;
       try {
-        return { status: 200, body: configure(patch) };
+        return { status: 200, body: shownOptions(configure(patch)) };
       } catch (error) {
         if (error instanceof SimulatorConfigError)
           throw new SimulatorHttpError(400, '400.001', error.message);
@@ -647,6 +656,27 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
     return undefined;
   };
 
+  // ---- admin access ----
+
+  // The admin endpoints show credentials and move money: loopback only, unless a token guards them.
+  const checkAdminAccess = (req: IncomingMessage) => {
+    const token = options.adminToken;
+    if (token === undefined) {
+      if (isLoopbackHost(options.host)) return;
+      throw new SimulatorHttpError(
+        403,
+        '403.000',
+        `admin endpoints are served only on loopback; the simulator listens on ${options.host} (set adminToken to require a bearer token instead)`,
+      );
+    }
+    const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
+    const a = createHash('sha256').update(given).digest();
+    const b = createHash('sha256').update(token).digest();
+    if (!timingSafeEqual(a, b)) {
+      throw new SimulatorHttpError(401, '401.000', 'admin endpoints need Authorization: Bearer <adminToken>');
+    }
+  };
+
   // ---- faults ----
 
   const takeScripted = (method: string, path: string) => {
@@ -722,6 +752,7 @@ export async function startSimulator(input: SimulatorOptionsPatch = {}): Promise
     const routeName = found.name;
     let lost = false;
     try {
+      if (routeName.includes(' /_admin/')) checkAdminAccess(req);
       if (found.tango) {
         const { latencyMs, latencySpikeRate, latencySpikeMs } = options.faults;
         const delay = latencyMs + (faultRandom.chance(latencySpikeRate) ? latencySpikeMs : 0);

@@ -62,6 +62,18 @@ export interface TangoWebhookConfig {
   certificate?: string;
   headerName: string;
   maxAgeSeconds: number;
+  /**
+   * TANGO_WEBHOOK_ALLOW_UNVERIFIED=true: lets verification 'none' run off loopback (logged at
+   * start). Without it the receiver refuses to start there.
+   */
+  allowUnverified?: boolean;
+  /**
+   * TANGO_WEBHOOK_ALLOW_UNDATED=true: events without eventOccurredAt are accepted. By default they
+   * count as stale, since nothing bounds how long ago they were signed.
+   */
+  allowUndated?: boolean;
+  /** True when hmacSecret is the simulator's public test secret (loopback defaults only). */
+  usesSimulatorSecret?: boolean;
 }
 
 export interface TangoConfig {
@@ -84,12 +96,17 @@ export interface TangoConfig {
   webhook: TangoWebhookConfig;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '::ffff:127.0.0.1']);
+
+/** True for an interface name or address on this machine only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.trim().toLowerCase();
+  return LOOPBACK_HOSTS.has(name) || /^127\.\d+\.\d+\.\d+$/.test(name) || name.endsWith('.localhost');
+}
 
 export function isLoopbackUrl(url: string): boolean {
   try {
-    const host = new URL(url).hostname;
-    return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host) || host.endsWith('.localhost');
+    return isLoopbackHost(new URL(url).hostname);
   } catch {
     return false;
   }
@@ -114,7 +131,16 @@ const httpUrl = z
     } catch {
       return true;
     }
-  }, 'must not contain user:password@ (use the credential variables)');
+  }, 'must not contain user:password@ (use the credential variables)')
+  // Credentials and tokens travel on these URLs: plain http is for the local simulator only.
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || isLoopbackHost(url.hostname);
+    } catch {
+      return true;
+    }
+  }, 'must be https:// off loopback (http:// is accepted only for 127.0.0.1 / localhost)');
 
 const positiveNumber = z.coerce
   .number<string>({ error: 'must be a number' })
@@ -129,6 +155,13 @@ const base64 = z
   .trim()
   .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64 (the key as registered with Tango)')
   .refine((value) => Buffer.from(value, 'base64').length >= 16, 'decodes to fewer than 16 bytes');
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+  .transform((value) => value === 'true');
 
 // Empty strings count as unset: `TANGO_TPS=` in a .env file means "use the default".
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -161,7 +194,17 @@ const envSchema = z.object({
     z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'),
   ),
   TANGO_WEBHOOK_MAX_AGE_SECONDS: optional(positiveInteger),
+  TANGO_WEBHOOK_ALLOW_UNVERIFIED: optional(flag),
+  TANGO_WEBHOOK_ALLOW_UNDATED: optional(flag),
 });
+
+/** Variables whose values never appear in an error message (a typo in a secret is still a secret). */
+const SECRET_VARIABLES = new Set([
+  'TANGO_PLATFORM_KEY',
+  'TANGO_OAUTH_CLIENT_SECRET',
+  'TANGO_OAUTH_PASSWORD',
+  'TANGO_WEBHOOK_HMAC_SECRET',
+]);
 
 /** Turns a PEM or single-line base64 DER certificate into PEM, or says why it cannot. */
 export function certificateToPem(value: string): string {
@@ -173,16 +216,34 @@ export function certificateToPem(value: string): string {
   return pem;
 }
 
+export interface LoadTangoConfigOptions {
+  /**
+   * The interface the webhook receiver listens on, when the caller runs one. Off loopback the
+   * simulator's public webhook secret never applies (whatever TANGO_BASE_URL says), and
+   * verification 'none' needs TANGO_WEBHOOK_ALLOW_UNVERIFIED=true.
+   */
+  receiverHost?: string;
+  /**
+   * The receiver sits behind a proxy (TANGO_WEBHOOK_TRUSTED_PROXIES is set): requests come from
+   * elsewhere even on loopback, so the public secret does not apply either.
+   */
+  receiverBehindProxy?: boolean;
+}
+
 /**
  * Reads the TANGO_* variables from `env` (pass process.env from the entry point) and returns the
  * typed configuration, or throws ConfigError naming the first variable that is wrong.
  */
-export function loadTangoConfig(env: Record<string, string | undefined>): TangoConfig {
+export function loadTangoConfig(
+  env: Record<string, string | undefined>,
+  options: LoadTangoConfigOptions = {},
+): TangoConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'TANGO_*');
-    throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(env[variable] ?? null)})`);
+    const got = SECRET_VARIABLES.has(variable) ? '' : ` (got ${JSON.stringify(env[variable] ?? null)})`;
+    throw new ConfigError(variable, `${issue.message}${got}`);
   }
   const vars = parsed.data;
   const baseUrl = (vars.TANGO_BASE_URL ?? LOCAL_SIMULATOR_DEFAULTS.baseUrl).replace(/\/+$/, '');
@@ -240,13 +301,45 @@ export function loadTangoConfig(env: Record<string, string | undefined>): TangoC
     method,
     headerName: vars.TANGO_WEBHOOK_SIGNATURE_HEADER ?? 'X-Signed-Payload',
     maxAgeSeconds: vars.TANGO_WEBHOOK_MAX_AGE_SECONDS ?? 600,
+    allowUnverified: vars.TANGO_WEBHOOK_ALLOW_UNVERIFIED ?? false,
+    allowUndated: vars.TANGO_WEBHOOK_ALLOW_UNDATED ?? false,
+    usesSimulatorSecret: false,
   };
+  // A receiver reachable from other machines never takes the public simulator secret, and never
+  // runs unverified unless told to in so many words.
+  const receiverExposed =
+    (options.receiverHost !== undefined && !isLoopbackHost(options.receiverHost)) ||
+    options.receiverBehindProxy === true;
+  const exposure =
+    options.receiverHost !== undefined && !isLoopbackHost(options.receiverHost)
+      ? `the receiver listens on ${options.receiverHost}, off loopback`
+      : 'the receiver is behind a proxy (TANGO_WEBHOOK_TRUSTED_PROXIES)';
   if (method === 'hmac') {
+    if (receiverExposed && !vars.TANGO_WEBHOOK_HMAC_SECRET) {
+      throw new ConfigError(
+        'TANGO_WEBHOOK_HMAC_SECRET',
+        `is required: ${exposure}, and the simulator's default secret is public (set the base64 secret registered with Tango)`,
+      );
+    }
     webhook.hmacSecret = secret(
       'TANGO_WEBHOOK_HMAC_SECRET',
       LOCAL_SIMULATOR_DEFAULTS.webhookHmacSecret,
       'for TANGO_WEBHOOK_VERIFICATION=hmac (or set TANGO_WEBHOOK_VERIFICATION)',
     );
+    webhook.usesSimulatorSecret = webhook.hmacSecret === LOCAL_SIMULATOR_DEFAULTS.webhookHmacSecret;
+    if (receiverExposed && webhook.usesSimulatorSecret) {
+      throw new ConfigError(
+        'TANGO_WEBHOOK_HMAC_SECRET',
+        `is the simulator's public test secret: ${exposure}; set the secret registered with Tango`,
+      );
+    }
+  } else if (method === 'none') {
+    if (receiverExposed && !webhook.allowUnverified) {
+      throw new ConfigError(
+        'TANGO_WEBHOOK_VERIFICATION',
+        `'none' is refused: ${exposure}, where anyone could post events. Use hmac or x509, or set TANGO_WEBHOOK_ALLOW_UNVERIFIED=true to accept unsigned events anyway (logged at start)`,
+      );
+    }
   } else if (method === 'x509') {
     if (!vars.TANGO_WEBHOOK_CERTIFICATE) {
       throw new ConfigError(

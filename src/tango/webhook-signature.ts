@@ -107,15 +107,17 @@ export function verifyWebhookSignature(
 
 /**
  * True when the event's eventOccurredAt lies within maxAgeSeconds of `now` (either side, to allow
- * clock skew). Events without a timestamp cannot be judged and count as fresh; an unreadable
- * timestamp counts as stale.
+ * clock skew). An unreadable timestamp counts as stale. An event without one cannot be judged: it
+ * counts as stale too (a replay of it would be fresh forever) unless `allowUndated` is set
+ * (TANGO_WEBHOOK_ALLOW_UNDATED=true).
  */
 export function isEventFresh(
   event: { eventOccurredAt?: string | null },
   now: Date,
   maxAgeSeconds: number,
+  allowUndated = false,
 ): boolean {
-  if (event.eventOccurredAt == null) return true;
+  if (event.eventOccurredAt == null) return allowUndated;
   const occurredMs = parseTimestamp(event.eventOccurredAt);
   if (occurredMs === undefined) return false;
   return Math.abs(now.getTime() - occurredMs) <= maxAgeSeconds * 1000;

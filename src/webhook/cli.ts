@@ -36,8 +36,13 @@ signals the order workflow it belongs to. Stops on Ctrl+C (SIGINT) or SIGTERM.
   --path <path>      path Tango POSTs to (env WEBHOOK_PATH, default ${WEBHOOK_DEFAULTS.path})
   -h, --help         show this help
 
+Off loopback (any --host but 127.0.0.1 / ::1 / localhost) it refuses to start without
+TANGO_WEBHOOK_HMAC_SECRET (or a certificate); verification 'none' there needs
+TANGO_WEBHOOK_ALLOW_UNVERIFIED=true.
+
 Also read from the environment: WEBHOOK_MAX_BODY_BYTES; signature checks from TANGO_WEBHOOK_*
-(VERIFICATION, HMAC_SECRET, CERTIFICATE, SIGNATURE_HEADER, MAX_AGE_SECONDS); Temporal from
+(VERIFICATION, HMAC_SECRET, CERTIFICATE, SIGNATURE_HEADER, MAX_AGE_SECONDS, ALLOW_UNVERIFIED,
+ALLOW_UNDATED); sources from TANGO_WEBHOOK_ALLOWED_IPS and TANGO_WEBHOOK_TRUSTED_PROXIES; Temporal from
 TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default 'default'), TEMPORAL_API_KEY,
 TLS and profile settings (see docs/operations.md, "Webhook receiver").
 `;
@@ -98,7 +103,10 @@ export async function runWebhookCli(args: string[], io: WebhookCliIo = defaultIo
     if (flags.port !== undefined) env['WEBHOOK_PORT'] = flags.port;
     if (flags.path !== undefined) env['WEBHOOK_PATH'] = flags.path;
     settings = loadWebhookConfig(env);
-    verification = loadTangoConfig(env).webhook;
+    verification = loadTangoConfig(env, {
+      receiverHost: settings.host,
+      receiverBehindProxy: settings.trustedProxies !== undefined,
+    }).webhook;
     temporal = loadTemporalConnectConfig(env);
   } catch (error) {
     const message =
@@ -120,7 +128,9 @@ export async function runWebhookCli(args: string[], io: WebhookCliIo = defaultIo
     });
   } catch (error) {
     await connection.close().catch(() => undefined);
-    return fail(1, `could not listen on ${settings.host}:${settings.port}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    if (message.startsWith('refusing to start')) return fail(2, `configuration: ${message}`);
+    return fail(1, `could not listen on ${settings.host}:${settings.port}: ${message}`);
   }
   const readyUrl = new URL('/readyz', receiver.url).href;
   const reachable = await connection
@@ -133,7 +143,10 @@ export async function runWebhookCli(args: string[], io: WebhookCliIo = defaultIo
   io.stdout(
     [
       `Tango webhook receiver listening on ${receiver.url}`,
-      `  signature: ${verification.method.toUpperCase()} in header ${verification.headerName}, events older than ${verification.maxAgeSeconds} s refused`,
+      verification.method === 'none'
+        ? '  signature: NOT VERIFIED (TANGO_WEBHOOK_VERIFICATION=none): anyone who reaches this port can post events'
+        : `  signature: ${verification.method.toUpperCase()} in header ${verification.headerName}${verification.usesSimulatorSecret ? " with the simulator's public test secret (local development only)" : ''}, events older than ${verification.maxAgeSeconds} s${verification.allowUndated ? '' : ' or undated'} refused`,
+      `  sources: ${settings.allowedIps ? settings.allowedIps.entries.join(', ') : 'any (TANGO_WEBHOOK_ALLOWED_IPS unset)'}${settings.trustedProxies ? `; X-Forwarded-For believed from ${settings.trustedProxies.entries.join(', ')}` : ''}`,
       `  Temporal: ${temporal.connectionOptions.address} namespace ${temporal.namespace}: ${reachable}`,
       `  health: ${new URL('/healthz', receiver.url).href}  readiness: ${readyUrl}`,
       `  register it with Tango: tango-campaigns register-webhook --url <public URL ending in ${settings.path}>`,

@@ -7,12 +7,19 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { orderStatusSignal, orderWorkflowIdForExternalRefId } from '../definitions.ts';
-import type { TangoWebhookConfig } from '../tango/config.ts';
-import { asyncOrderStatusEventSchema, type AsyncOrderStatusEvent } from '../tango/schemas.ts';
+import { isLoopbackHost, LOCAL_SIMULATOR_DEFAULTS, type TangoWebhookConfig } from '../tango/config.ts';
+import {
+  asyncOrderStatusEventSchema,
+  isFinalWebhookStatus,
+  type AsyncOrderStatusEvent,
+} from '../tango/schemas.ts';
 import { isEventFresh, verifyWebhookSignature } from '../tango/webhook-signature.ts';
-import type { OrderStatusNotice } from '../workflows/types.ts';
-import { WEBHOOK_DEFAULTS } from './config.ts';
+import { orderStatusNoticeSchema, type OrderStatusNotice } from '../workflows/types.ts';
+import { WEBHOOK_DEFAULTS, WEBHOOK_MAX_BODY_LIMIT } from './config.ts';
+import { webhookEventBoundsSchema, WEBHOOK_EVENT_LIMITS } from './event-bounds.ts';
+import { type AddressList, clientAddress } from './ip-allowlist.ts';
 import { RecentIds } from './recent-ids.ts';
+import { SignalWindow } from './signal-window.ts';
 
 export interface WebhookLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -35,8 +42,10 @@ export function jsonLineLogger(write: (line: string) => void): WebhookLogger {
 export type WebhookOutcome =
   | 'signalled'
   | 'duplicate'
+  | 'throttled'
   | 'unknown-order'
   | 'ignored-event-type'
+  | 'forbidden'
   | 'bad-signature'
   | 'stale'
   | 'invalid'
@@ -46,9 +55,12 @@ export type WebhookOutcome =
 const STATUS_OF: Record<WebhookOutcome, number> = {
   signalled: 200,
   duplicate: 200,
+  // The order heard the same kind of news less than a minute ago; it reads Tango itself anyway.
+  throttled: 200,
   // Tango must not keep redelivering an event for an order we do not run (or that is over).
   'unknown-order': 200,
   'ignored-event-type': 200,
+  forbidden: 403,
   'bad-signature': 401,
   stale: 401,
   invalid: 400,
@@ -68,18 +80,29 @@ export interface WebhookReceiverOptions {
   client: Client;
   /** Signature method, secret or certificate, header name and staleness window. */
   verification: TangoWebhookConfig;
-  /** Larger bodies get 413 (default 1 MiB). */
+  /** Larger bodies get 413 (default 16 KiB, at most 1 MiB). */
   maxBodyBytes?: number;
+  /** Only these sources may post events; others get 403 (default: any). */
+  allowedIps?: AddressList;
+  /** Peers whose X-Forwarded-For is believed when telling the source (default: none). */
+  trustedProxies?: AddressList;
   logger?: WebhookLogger;
   /** How many recently signalled eventIds are remembered to drop duplicates (default 10,000). */
   recentEventIds?: number;
+  /**
+   * One order is signalled a final status at most once per this window, and a non-final one at
+   * most once too (default 60 s): later events in the window get 200 'throttled'.
+   */
+  signalWindowMs?: number;
+  /** How many orders the signal window tracks at once, oldest forgotten first (default 10,000). */
+  signalWindowOrders?: number;
   /** Deadline for one signal call, retries included; past it the answer is 503 (default 5 s). */
   signalTimeoutMs?: number;
   /** Deadline for the /readyz probe of Temporal (default 1 s). */
   readinessTimeoutMs?: number;
   /** How long a /readyz answer is reused (default 1.5 s), so probes do not load Temporal. */
   readinessCacheMs?: number;
-  /** Clock for the staleness check; tests pass a fixed one. */
+  /** Clock for the staleness check and the signal window; tests pass a fixed one. */
   now?: () => Date;
 }
 
@@ -168,19 +191,65 @@ export function noticeFromEvent(event: AsyncOrderStatusEvent): OrderStatusNotice
   return notice;
 }
 
+/**
+ * Why a receiver with these settings must not start, or undefined. Off loopback (or behind a
+ * trusted proxy) the simulator's public secret is refused, and so is verification 'none' unless
+ * allowUnverified says otherwise: the same rules loadTangoConfig applies, kept here for callers
+ * that build the options themselves.
+ */
+export function exposureProblem(
+  host: string,
+  verification: TangoWebhookConfig,
+  behindProxy = false,
+): string | undefined {
+  if (isLoopbackHost(host) && !behindProxy) return undefined;
+  const where = behindProxy ? `behind a proxy` : `on ${host}, off loopback`;
+  if (
+    verification.method === 'hmac' &&
+    verification.hmacSecret === LOCAL_SIMULATOR_DEFAULTS.webhookHmacSecret
+  ) {
+    return `TANGO_WEBHOOK_HMAC_SECRET: the receiver listens ${where} with the simulator's public test secret; set the secret registered with Tango`;
+  }
+  if (verification.method === 'none' && !verification.allowUnverified) {
+    return `TANGO_WEBHOOK_VERIFICATION: 'none' is refused ${where}; use hmac or x509, or set TANGO_WEBHOOK_ALLOW_UNVERIFIED=true`;
+  }
+  return undefined;
+}
+
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<RunningWebhookReceiver> {
   const host = options.host ?? WEBHOOK_DEFAULTS.host;
   const path = options.path ?? WEBHOOK_DEFAULTS.path;
   const maxBodyBytes = options.maxBodyBytes ?? WEBHOOK_DEFAULTS.maxBodyBytes;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > WEBHOOK_MAX_BODY_LIMIT) {
+    throw new RangeError(`maxBodyBytes must be 1-${WEBHOOK_MAX_BODY_LIMIT}, got ${maxBodyBytes}`);
+  }
   const signalTimeoutMs = options.signalTimeoutMs ?? 5_000;
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 1_000;
   const readinessCacheMs = options.readinessCacheMs ?? 1_500;
   const now = options.now ?? (() => new Date());
   const logger = options.logger ?? jsonLineLogger((line) => process.stderr.write(line));
-  const { client, verification } = options;
+  const { client, verification, allowedIps, trustedProxies } = options;
   if (!path.startsWith('/')) throw new Error(`webhook path must start with '/', got '${path}'`);
+  const problem = exposureProblem(host, verification, trustedProxies !== undefined);
+  if (problem) throw new Error(`refusing to start the webhook receiver: ${problem}`);
+  if (verification.method === 'none') {
+    logger.warn(
+      isLoopbackHost(host)
+        ? 'webhook signatures are NOT verified (TANGO_WEBHOOK_VERIFICATION=none); loopback only'
+        : 'webhook signatures are NOT verified off loopback (TANGO_WEBHOOK_ALLOW_UNVERIFIED=true): anyone who can reach this port can post events',
+      { host, verification: 'none' },
+    );
+  } else if (verification.usesSimulatorSecret) {
+    logger.warn(
+      "webhook HMAC secret is the simulator's public test secret; fine for local development only",
+      {
+        host,
+      },
+    );
+  }
 
-  const recent = new RecentIds(options.recentEventIds ?? 10_000);
+  const recent = new RecentIds(options.recentEventIds ?? 10_000, WEBHOOK_EVENT_LIMITS.eventId);
+  const window = new SignalWindow(options.signalWindowMs ?? 60_000, options.signalWindowOrders ?? 10_000);
   // Concurrent deliveries of one eventId (Tango retrying while the first is still in flight) share
   // the first one's signal instead of sending their own.
   const inFlight = new Map<string, Promise<WebhookOutcome>>();
@@ -213,12 +282,22 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       const outcome = await running;
       return outcome === 'signalled' ? 'duplicate' : outcome;
     }
+    // One final status per order per window (whatever its eventId, status or revision), and one
+    // non-final one: claimed before signalling so that concurrent copies cannot both go through.
+    const kind = isFinalWebhookStatus(event.eventData.status) ? 'final' : 'interim';
+    const windowKey = `${event.eventData.externalRefID}\u0000${kind}`;
+    if (!window.claim(windowKey, now().getTime())) {
+      fields['reason'] =
+        `a ${kind} status for this order was signalled less than ${Math.round(window.windowMs / 1000)} s ago`;
+      return 'throttled' as const;
+    }
     const attempt = signalOrder(event, fields);
     inFlight.set(eventId, attempt);
     try {
       const outcome = await attempt;
       // Only a delivered signal makes later copies duplicates; anything else must be retried.
       if (outcome === 'signalled') recent.add(eventId);
+      else window.release(windowKey);
       return outcome;
     } finally {
       inFlight.delete(eventId);
@@ -227,10 +306,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
 
   async function handleEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
+    const source = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies);
     const fields: Record<string, unknown> = {
       receivedAt: new Date().toISOString(),
       remoteAddress: req.socket.remoteAddress,
     };
+    if (source !== req.socket.remoteAddress) fields['source'] = source ?? '(unreadable X-Forwarded-For)';
     const finish = (outcome: WebhookOutcome, extraHeaders: Record<string, string> = {}) => {
       counts[outcome] += 1;
       const status = STATUS_OF[outcome];
@@ -240,6 +321,13 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       else if (status >= 300 || outcome === 'unknown-order') logger.warn('webhook event', line);
       else logger.info('webhook event', line);
     };
+
+    // Checked before the body is read: a refused source costs us no more than the headers.
+    if (allowedIps && (source === undefined || !allowedIps.has(source))) {
+      fields['reason'] = `source ${source ?? '(unknown)'} is not in TANGO_WEBHOOK_ALLOWED_IPS`;
+      finish('forbidden', { connection: 'close' });
+      return;
+    }
 
     const read = await readBody(req, maxBodyBytes);
     if (read.kind === 'aborted') {
@@ -263,7 +351,16 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
 
     let event: AsyncOrderStatusEvent;
     try {
-      const parsed = asyncOrderStatusEventSchema.safeParse(JSON.parse(read.body.toString('utf8')));
+      const json: unknown = JSON.parse(read.body.toString('utf8'));
+      // Sizes first: nothing out of bounds reaches a log line, the dedup cache or a signal.
+      const bounds = webhookEventBoundsSchema.safeParse(json);
+      if (!bounds.success) {
+        const issue = bounds.error.issues[0];
+        fields['reason'] = `out of bounds: ${issue?.path.join('.') || '(body)'} ${issue?.message ?? ''}`;
+        finish('invalid');
+        return;
+      }
+      const parsed = asyncOrderStatusEventSchema.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         fields['reason'] =
@@ -284,15 +381,26 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       revision: event.revision,
     });
 
-    if (!isEventFresh(event, now(), verification.maxAgeSeconds)) {
+    if (!isEventFresh(event, now(), verification.maxAgeSeconds, verification.allowUndated)) {
       fields['reason'] =
-        `eventOccurredAt ${event.eventOccurredAt} is outside the ${verification.maxAgeSeconds} s window (TANGO_WEBHOOK_MAX_AGE_SECONDS)`;
+        event.eventOccurredAt == null
+          ? 'no eventOccurredAt: an undated event could be a replay of any age (TANGO_WEBHOOK_ALLOW_UNDATED)'
+          : `eventOccurredAt ${event.eventOccurredAt} is outside the ${verification.maxAgeSeconds} s window (TANGO_WEBHOOK_MAX_AGE_SECONDS)`;
       finish('stale');
       return;
     }
     if (event.eventType.trim().toLowerCase() !== 'asyncorderstatus') {
       fields['reason'] = `event type ${event.eventType} is not handled`;
       finish('ignored-event-type');
+      return;
+    }
+    // The workflow's own schema, checked here too: a notice it would drop is never sent.
+    const notice = orderStatusNoticeSchema.safeParse(noticeFromEvent(event));
+    if (!notice.success) {
+      const issue = notice.error.issues[0];
+      fields['reason'] =
+        `not a valid order notice: ${issue?.path.join('.') || '(notice)'} ${issue?.message ?? ''}`;
+      finish('invalid');
       return;
     }
     finish(await deliver(event, fields));

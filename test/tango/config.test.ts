@@ -1,12 +1,17 @@
 // Configuration tests: simulator defaults on loopback only, errors that name the variable.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ConfigError, LOCAL_SIMULATOR_DEFAULTS, loadTangoConfig } from '../../src/tango/config.ts';
+import {
+  ConfigError,
+  LOCAL_SIMULATOR_DEFAULTS,
+  loadTangoConfig,
+  type LoadTangoConfigOptions,
+} from '../../src/tango/config.ts';
 import { generateSelfSignedCertificate, type TestCertificate } from './helpers/x509.ts';
 
-function configError(env: Record<string, string>): ConfigError {
+function configError(env: Record<string, string>, options: LoadTangoConfigOptions = {}): ConfigError {
   try {
-    loadTangoConfig(env);
+    loadTangoConfig(env, options);
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
     return error;
@@ -33,6 +38,9 @@ describe('loadTangoConfig', () => {
       hmacSecret: LOCAL_SIMULATOR_DEFAULTS.webhookHmacSecret,
       headerName: 'X-Signed-Payload',
       maxAgeSeconds: 600,
+      allowUnverified: false,
+      allowUndated: false,
+      usesSimulatorSecret: true,
     });
     assert.equal(config.customerIdentifier, 'sim-customer');
     assert.equal(config.accountIdentifier, 'sim-account-1');
@@ -129,6 +137,87 @@ describe('loadTangoConfig', () => {
     assert.equal(config.timeoutMs, 5000);
     assert.equal(config.webhook.maxAgeSeconds, 60);
     assert.equal(config.auth.kind, 'basic');
+  });
+
+  describe('security: a receiver reachable from elsewhere', () => {
+    const ownSecret = Buffer.from('a secret registered with Tango, 32b').toString('base64');
+
+    it('never takes the public simulator secret off loopback, even with TANGO_BASE_URL unset', () => {
+      for (const receiverHost of ['0.0.0.0', '::', '10.0.0.5', 'hooks.example.com']) {
+        const error = configError({}, { receiverHost });
+        assert.equal(error.variable, 'TANGO_WEBHOOK_HMAC_SECRET', receiverHost);
+        assert.match(error.message, /off loopback/);
+        assert.match(error.message, /public/);
+      }
+      // Set explicitly to the public value: refused all the same.
+      const copied = configError(
+        { TANGO_WEBHOOK_HMAC_SECRET: LOCAL_SIMULATOR_DEFAULTS.webhookHmacSecret },
+        { receiverHost: '0.0.0.0' },
+      );
+      assert.equal(copied.variable, 'TANGO_WEBHOOK_HMAC_SECRET');
+      // Behind a proxy on loopback, requests come from elsewhere too.
+      assert.equal(
+        configError({}, { receiverHost: '127.0.0.1', receiverBehindProxy: true }).variable,
+        'TANGO_WEBHOOK_HMAC_SECRET',
+      );
+      // With its own secret it starts; on plain loopback the simulator default still applies.
+      const own = loadTangoConfig({ TANGO_WEBHOOK_HMAC_SECRET: ownSecret }, { receiverHost: '0.0.0.0' });
+      assert.equal(own.webhook.hmacSecret, ownSecret);
+      assert.equal(own.webhook.usesSimulatorSecret, false);
+      const local = loadTangoConfig({}, { receiverHost: '127.0.0.1' });
+      assert.equal(local.webhook.usesSimulatorSecret, true);
+    });
+
+    it("refuses verification 'none' off loopback unless TANGO_WEBHOOK_ALLOW_UNVERIFIED=true", () => {
+      const error = configError({ TANGO_WEBHOOK_VERIFICATION: 'none' }, { receiverHost: '0.0.0.0' });
+      assert.equal(error.variable, 'TANGO_WEBHOOK_VERIFICATION');
+      assert.match(error.message, /TANGO_WEBHOOK_ALLOW_UNVERIFIED=true/);
+      const allowed = loadTangoConfig(
+        { TANGO_WEBHOOK_VERIFICATION: 'none', TANGO_WEBHOOK_ALLOW_UNVERIFIED: 'true' },
+        { receiverHost: '0.0.0.0' },
+      );
+      assert.equal(allowed.webhook.method, 'none');
+      assert.equal(allowed.webhook.allowUnverified, true);
+      assert.equal(
+        loadTangoConfig({ TANGO_WEBHOOK_VERIFICATION: 'none' }, { receiverHost: '::1' }).webhook.method,
+        'none',
+      );
+      assert.equal(
+        configError({ TANGO_WEBHOOK_ALLOW_UNVERIFIED: 'yes' }).variable,
+        'TANGO_WEBHOOK_ALLOW_UNVERIFIED',
+      );
+    });
+
+    it('refuses http:// for a Tango or token URL off loopback, naming the variable', () => {
+      const base = configError({
+        TANGO_BASE_URL: 'http://integration-api.tangocard.com/raas/v2',
+        TANGO_PLATFORM_NAME: 'p',
+        TANGO_PLATFORM_KEY: 'k',
+      });
+      assert.equal(base.variable, 'TANGO_BASE_URL');
+      assert.match(base.message, /must be https:\/\/ off loopback/);
+      const token = configError({
+        TANGO_BASE_URL: SANDBOX,
+        TANGO_AUTH: 'oauth',
+        TANGO_OAUTH_TOKEN_URL: 'http://auth.example.com/oauth/token',
+      });
+      assert.equal(token.variable, 'TANGO_OAUTH_TOKEN_URL');
+      // Loopback http stays fine (the simulator).
+      assert.equal(loadTangoConfig({ TANGO_BASE_URL: 'http://127.0.0.1:9/raas/v2' }).isLoopback, true);
+    });
+
+    it('never echoes a malformed secret in the error', () => {
+      const typo = 'c2VjcmV0LXdpdGgtYS10eXBv!!';
+      const error = configError({ TANGO_WEBHOOK_HMAC_SECRET: typo });
+      assert.equal(error.variable, 'TANGO_WEBHOOK_HMAC_SECRET');
+      assert.ok(!error.message.includes(typo), error.message);
+      assert.ok(!error.message.includes('c2VjcmV0'), error.message);
+    });
+
+    it('reads TANGO_WEBHOOK_ALLOW_UNDATED (undated events are stale by default)', () => {
+      assert.equal(loadTangoConfig({}).webhook.allowUndated, false);
+      assert.equal(loadTangoConfig({ TANGO_WEBHOOK_ALLOW_UNDATED: 'TRUE' }).webhook.allowUndated, true);
+    });
   });
 
   describe('x509 webhook verification', () => {

@@ -142,9 +142,12 @@ describe('staleness window on eventOccurredAt', () => {
     assert.equal(isEventFresh({ eventOccurredAt: '2026-01-27T21:30:11.562578300Z' }, now, 500), false);
   });
 
-  it('no timestamp cannot be judged (fresh); an unreadable one is stale', () => {
-    assert.equal(isEventFresh({}, now, 600), true);
-    assert.equal(isEventFresh({ eventOccurredAt: null }, now, 600), true);
+  it('no timestamp counts as stale (a replay would be fresh forever) unless allowed; an unreadable one is stale', () => {
+    assert.equal(isEventFresh({}, now, 600), false);
+    assert.equal(isEventFresh({ eventOccurredAt: null }, now, 600), false);
+    assert.equal(isEventFresh({}, now, 600, true), true);
+    assert.equal(isEventFresh({ eventOccurredAt: null }, now, 600, true), true);
+    assert.equal(isEventFresh({ eventOccurredAt: 'yesterday' }, now, 600, true), false);
     assert.equal(isEventFresh({ eventOccurredAt: 'yesterday' }, now, 600), false);
   });
 });

@@ -54,7 +54,7 @@ describe('receiver configuration', () => {
       host: '127.0.0.1',
       port: 8787,
       path: '/webhooks/tango',
-      maxBodyBytes: 1024 * 1024,
+      maxBodyBytes: 16 * 1024,
     });
     assert.deepEqual(
       loadWebhookConfig({
@@ -66,6 +66,15 @@ describe('receiver configuration', () => {
       { host: '0.0.0.0', port: 0, path: '/hooks/tango', maxBodyBytes: 65536 },
     );
     assert.equal(loadWebhookConfig({ WEBHOOK_PORT: '' }).port, 8787);
+    const sources = loadWebhookConfig({
+      TANGO_WEBHOOK_ALLOWED_IPS: '203.0.113.7, 198.51.100.0/24,2001:db8::/32',
+      TANGO_WEBHOOK_TRUSTED_PROXIES: '10.0.0.1',
+    });
+    assert.deepEqual(sources.allowedIps?.entries, ['203.0.113.7', '198.51.100.0/24', '2001:db8::/32']);
+    assert.equal(sources.allowedIps?.has('198.51.100.42'), true);
+    assert.equal(sources.allowedIps?.has('::ffff:203.0.113.7'), true);
+    assert.equal(sources.allowedIps?.has('203.0.113.8'), false);
+    assert.equal(sources.trustedProxies?.has('10.0.0.1'), true);
   });
 
   it('names the variable that is wrong', () => {
@@ -75,6 +84,10 @@ describe('receiver configuration', () => {
       [{ WEBHOOK_PATH: 'webhooks' }, 'WEBHOOK_PATH'],
       [{ WEBHOOK_PATH: '/hooks?x=1' }, 'WEBHOOK_PATH'],
       [{ WEBHOOK_MAX_BODY_BYTES: '10' }, 'WEBHOOK_MAX_BODY_BYTES'],
+      [{ WEBHOOK_MAX_BODY_BYTES: String(2 * 1024 * 1024) }, 'WEBHOOK_MAX_BODY_BYTES'],
+      [{ TANGO_WEBHOOK_ALLOWED_IPS: '203.0.113.0/33' }, 'TANGO_WEBHOOK_ALLOWED_IPS'],
+      [{ TANGO_WEBHOOK_ALLOWED_IPS: 'tango.example.com' }, 'TANGO_WEBHOOK_ALLOWED_IPS'],
+      [{ TANGO_WEBHOOK_TRUSTED_PROXIES: ' , ' }, 'TANGO_WEBHOOK_TRUSTED_PROXIES'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(
@@ -285,6 +298,26 @@ describe('tango-campaigns webhook and register-webhook', () => {
     const badFlag = capture();
     assert.equal(await runWebhookCli(['--path', 'nope'], { ...badFlag, env: {} }), 2);
     assert.match(badFlag.err(), /WEBHOOK_PATH/);
+
+    // Off loopback: no public default secret, no unverified events without the explicit override.
+    const exposed = capture();
+    assert.equal(await runWebhookCli(['--host', '0.0.0.0'], { ...exposed, env: {} }), 2);
+    assert.match(exposed.err(), /TANGO_WEBHOOK_HMAC_SECRET: is required: the receiver listens on 0\.0\.0\.0/);
+    const unverified = capture();
+    assert.equal(
+      await runWebhookCli(['--host', '0.0.0.0'], {
+        ...unverified,
+        env: { TANGO_WEBHOOK_VERIFICATION: 'none' },
+      }),
+      2,
+    );
+    assert.match(unverified.err(), /TANGO_WEBHOOK_VERIFICATION: 'none' is refused/);
+    const proxied = capture();
+    assert.equal(
+      await runWebhookCli([], { ...proxied, env: { TANGO_WEBHOOK_TRUSTED_PROXIES: '127.0.0.1' } }),
+      2,
+    );
+    assert.match(proxied.err(), /TANGO_WEBHOOK_HMAC_SECRET: is required: the receiver is behind a proxy/);
 
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

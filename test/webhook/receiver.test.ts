@@ -242,7 +242,8 @@ describe('webhook receiver on the dev server', () => {
     assert.equal(again.status, 200);
     assert.deepEqual(again.body, { outcome: 'duplicate' });
 
-    const burst = JSON.stringify(event('camp-c-0'));
+    // Another round of the same order (another externalRefID): its own final status is news.
+    const burst = JSON.stringify(event('camp-c-0-r1'));
     const answers = await Promise.all(Array.from({ length: 5 }, () => post(receiver.url, burst)));
     assert.deepEqual(
       answers.map((answer) => answer.status),

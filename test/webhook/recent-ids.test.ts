@@ -21,6 +21,16 @@ describe('RecentIds', () => {
     assert.equal(recent.has('a'), false);
   });
 
+  it('never stores an id over maxIdLength: memory stays under capacity x maxIdLength', () => {
+    const recent = new RecentIds(10, 200);
+    assert.throws(() => recent.add('e'.repeat(201)), /over the 200 limit/);
+    assert.throws(() => recent.add('e'.repeat(1024 * 1024)), /over the 200 limit/);
+    assert.equal(recent.size, 0);
+    recent.add('e'.repeat(200));
+    assert.equal(recent.size, 1);
+    assert.throws(() => new RecentIds(10, 0), /maxIdLength/);
+  });
+
   it('refuses a capacity that is not a whole number >= 1', () => {
     assert.throws(() => new RecentIds(0), /capacity/);
     assert.throws(() => new RecentIds(2.5), /capacity/);
