@@ -41,6 +41,7 @@ import {
   usageError,
   withClient,
 } from './context.ts';
+import { guardCsvText } from '../campaign/csv-guard.ts';
 import { csvField, progressBar, progressLine, settled, statusText, table } from './format.ts';
 
 export interface OperatorCommand {
@@ -499,7 +500,7 @@ export function failuresCsv(items: FailedItem[]): string {
   );
   const lines = [
     columns.join(','),
-    ...cells.map((row) => columns.map((column) => csvField(row[column])).join(',')),
+    ...cells.map((row) => columns.map((column) => csvField(guardCsvText(row[column]))).join(',')),
   ];
   return lines.join('\n') + '\n';
 }
