@@ -4,6 +4,7 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { z } from 'zod';
+import { type SourceLimits, loadSourceLimits } from './activities/sources.ts';
 import type { ErrorClassOverrides } from './campaign/classification.ts';
 import { loadErrorClassOverrides } from './campaign/error-classes-file.ts';
 import { type CodecConfig, loadCodecConfig } from './codec/index.ts';
@@ -52,6 +53,8 @@ export interface ProcessConfig {
   tuning: WorkerTuning;
   metrics: MetricsConfig;
   logLevel: LogLevel;
+  /** CAMPAIGN_SOURCE_*: what scheduled campaigns' sources may read. */
+  sources: SourceLimits;
 }
 
 // Empty strings count as unset: `WORKER_MAX_CACHED_WORKFLOWS=` in a .env file means "the default".
@@ -162,6 +165,7 @@ export function loadProcessConfig(env: Env, cwd: string = process.cwd()): Proces
         : undefined,
     },
     logLevel: vars.LOG_LEVEL ?? 'info',
+    sources: loadSourceLimits(env),
   };
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
+import type { SourceLimits } from './activities/sources.ts';
 import type { CampaignDefinition } from './activities/staging.ts';
 import { classifyErrors, type ErrorClassOverrides } from './campaign/classification.ts';
 import { automaticFixes } from './campaign/corrections.ts';
@@ -28,6 +29,8 @@ export interface CampaignWorkerOptions {
   tangoTps?: number;
   /** TANGO_VISIBILITY_GRACE_SECONDS in ms (default 10 minutes). */
   visibilityGraceMs?: number;
+  /** CAMPAIGN_SOURCE_*: what scheduled campaigns' sources may name (default: nothing). */
+  sourceLimits?: SourceLimits;
   /**
    * Any other worker option: tuning (concurrency, cache), the payload codec's data converter,
    * interceptors, shutdown grace time, identity.
@@ -54,6 +57,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     classify: (errors) => classifyErrors(errors, overrides),
     autoFixerFor,
     ...(options.visibilityGraceMs !== undefined ? { visibilityGraceMs: options.visibilityGraceMs } : {}),
+    ...(options.sourceLimits ? { sources: options.sourceLimits } : {}),
   });
   return Worker.create({
     connection: options.connection,

@@ -240,6 +240,7 @@ export async function startCampaignWorker(
       errorClassOverrides: config.errorClassOverrides,
       tangoTps: config.tango.tps,
       visibilityGraceMs: config.tango.visibilityGraceMs,
+      sourceLimits: config.sources,
       workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });

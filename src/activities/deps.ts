@@ -2,6 +2,7 @@
 import type { AutoFixer, Classifier } from '../campaign/order-book.ts';
 import type { CampaignStore } from '../store/store.ts';
 import type { TangoClient } from '../tango/client.ts';
+import type { SourceLimits } from './sources.ts';
 import type { CampaignDefinition } from './staging.ts';
 
 export interface OrderRef {
@@ -31,6 +32,8 @@ export interface ActivityDeps {
   autoFixerFor: (definition: CampaignDefinition) => AutoFixer | undefined;
   /** How long a 404 for an order we POSTed means "not visible yet" (default 10 minutes). */
   visibilityGraceMs?: number;
+  /** What scheduled campaigns' sources may name (CAMPAIGN_SOURCE_*); default: nothing. */
+  sources?: SourceLimits;
   /** The clock (tests move it). */
   now?: () => number;
 }

@@ -17,7 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAccountActivities(deps),
     ...createOperatorActivities(deps.store),
     ...createReportActivities(deps.store),
-    ...createSourceActivities(deps.store),
+    ...createSourceActivities(deps.store, deps.sources),
   };
 }
 

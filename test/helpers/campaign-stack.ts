@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NO_SOURCES, type SourceLimits } from '../../src/activities/sources.ts';
 import { allSearchAttributes } from '../../src/definitions.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
@@ -45,7 +46,10 @@ export interface CampaignStack {
   taskQueue: string;
   /** The Temporal Web UI's address, when the stack was started with `ui: true`. */
   uiUrl?: string;
-  startWorker(options?: { errorClassOverrides?: ErrorClassOverrides }): Promise<Worker>;
+  startWorker(options?: {
+    errorClassOverrides?: ErrorClassOverrides;
+    sourceLimits?: SourceLimits;
+  }): Promise<Worker>;
   close(): Promise<void>;
 }
 
@@ -87,6 +91,8 @@ export async function startCampaignStack(
         store,
         tango,
         workflowBundle: await workflowBundle(),
+        // Scheduled-campaign tests read their sources from temporary directories.
+        sourceLimits: workerOptions.sourceLimits ?? { ...NO_SOURCES, roots: [tmpdir()] },
         ...(workerOptions.errorClassOverrides
           ? { errorClassOverrides: workerOptions.errorClassOverrides }
           : {}),
