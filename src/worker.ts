@@ -243,6 +243,7 @@ export async function startCampaignWorker(
       tangoTps: config.tango.tps,
       visibilityGraceMs: config.tango.visibilityGraceMs,
       sourceLimits: config.sources,
+      policy: config.policy,
       workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });

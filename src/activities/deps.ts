@@ -1,5 +1,6 @@
 // What the activities need from the outside world, injected once by the worker (and by tests).
 import type { AutoFixer, Classifier } from '../campaign/order-book.ts';
+import type { CampaignPolicy } from '../campaign/policy.ts';
 import type { CampaignStore } from '../store/store.ts';
 import type { TangoClient } from '../tango/client.ts';
 import type { SourceLimits } from './sources.ts';
@@ -34,6 +35,8 @@ export interface ActivityDeps {
   visibilityGraceMs?: number;
   /** What scheduled campaigns' sources may name (CAMPAIGN_SOURCE_*); default: nothing. */
   sources?: SourceLimits;
+  /** The spending policy (CAMPAIGN_POLICY_FILE, APPROVAL_THRESHOLD_FLOOR); default: no floor. */
+  policy?: CampaignPolicy;
   /** The clock (tests move it). */
   now?: () => number;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { NO_SOURCES, type SourceLimits } from '../../src/activities/sources.ts';
+import type { CampaignPolicy } from '../../src/campaign/policy.ts';
 import { allSearchAttributes } from '../../src/definitions.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
@@ -49,6 +50,7 @@ export interface CampaignStack {
   startWorker(options?: {
     errorClassOverrides?: ErrorClassOverrides;
     sourceLimits?: SourceLimits;
+    policy?: CampaignPolicy;
   }): Promise<Worker>;
   close(): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function startCampaignStack(
         workflowBundle: await workflowBundle(),
         // Scheduled-campaign tests read their sources from temporary directories.
         sourceLimits: workerOptions.sourceLimits ?? { ...NO_SOURCES, roots: [tmpdir()] },
+        ...(workerOptions.policy ? { policy: workerOptions.policy } : {}),
         ...(workerOptions.errorClassOverrides
           ? { errorClassOverrides: workerOptions.errorClassOverrides }
           : {}),
