@@ -482,6 +482,9 @@ export class CampaignClient {
     const id = campaignIdSchema.safeParse(input.campaignId);
     if (!id.success) throw new InvalidInputError('the campaign input', issuesOf(id.error, 'campaignId'));
     const campaignId = id.data;
+    // The starter as the approval gate compares it with the approver: the caller's name, else this
+    // client's Temporal identity (what the server records as the start's identity too).
+    if (!input.requestedBy?.trim()) input = { ...input, requestedBy: this.client.options.identity };
     if ((input.items === undefined) === (options.items === undefined))
       throw new InvalidInputError('the campaign input', [
         {

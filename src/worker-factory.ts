@@ -5,9 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
+import type { SourceLimits } from './activities/sources.ts';
 import type { CampaignDefinition } from './activities/staging.ts';
 import { classifyErrors, type ErrorClassOverrides } from './campaign/classification.ts';
 import { automaticFixes } from './campaign/corrections.ts';
+import type { CampaignPolicy } from './campaign/policy.ts';
 import type { AutoFixer } from './campaign/order-book.ts';
 import { DEFAULT_TASK_QUEUE } from './definitions.ts';
 import type { CampaignStore } from './store/store.ts';
@@ -31,6 +33,10 @@ export interface CampaignWorkerOptions {
   visibilityGraceMs?: number;
   /** Renewing webhook subscriptions (webhookSubscriptionWorkflow); the worker command passes it. */
   webhookSubscriptions?: WebhookSubscriptionDeps;
+  /** CAMPAIGN_SOURCE_*: what scheduled campaigns' sources may name (default: nothing). */
+  sourceLimits?: SourceLimits;
+  /** The spending policy (CAMPAIGN_POLICY_FILE, APPROVAL_THRESHOLD_FLOOR). */
+  policy?: CampaignPolicy;
   /**
    * Any other worker option: tuning (concurrency, cache), the payload codec's data converter,
    * interceptors, shutdown grace time, identity.
@@ -58,6 +64,8 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     autoFixerFor,
     ...(options.visibilityGraceMs !== undefined ? { visibilityGraceMs: options.visibilityGraceMs } : {}),
     ...(options.webhookSubscriptions ? { webhookSubscriptions: options.webhookSubscriptions } : {}),
+    ...(options.sourceLimits ? { sources: options.sourceLimits } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
   });
   return Worker.create({
     connection: options.connection,

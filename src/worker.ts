@@ -11,11 +11,12 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { type Env, type LogLevel, loadProcessConfig, type ProcessConfig, secretsOf } from './config.ts';
-import { createPayloadCodec } from './codec/index.ts';
+import { codecDataConverter, createPayloadCodec } from './codec/index.ts';
 import { openStore } from './store/open.ts';
 import type { CampaignStore } from './store/store.ts';
 import { storeTokenCacheFor } from './store/token-cache.ts';
 import { TangoClient } from './tango/client.ts';
+import { isLoopbackUrl } from './tango/config.ts';
 import { createCampaignWorker } from './worker-factory.ts';
 
 const LEVELS: Record<string, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
@@ -237,7 +238,8 @@ export async function startCampaignWorker(
         ? { maxCachedWorkflows: config.tuning.maxCachedWorkflows }
         : {}),
       shutdownGraceTime: config.tuning.shutdownGraceTimeMs,
-      ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+      // Payloads and failure messages encrypted (src/codec/failure-converter.ts is bundled too).
+      ...(codec ? { dataConverter: codecDataConverter(config.codec) } : {}),
       interceptors: { activity: [campaignMetricsInterceptor] },
       identity,
     };
@@ -251,6 +253,8 @@ export async function startCampaignWorker(
       tangoTps: config.tango.tps,
       visibilityGraceMs: config.tango.visibilityGraceMs,
       webhookSubscriptions: { tango, verification: config.tango.webhook },
+      sourceLimits: config.sources,
+      policy: config.policy,
       workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });
@@ -270,6 +274,18 @@ export async function startCampaignWorker(
     if (!options.connection) await connection.close();
     throw error;
   }
+}
+
+/**
+ * What a worker that talks to a real Tango should not run without: said once at start, in the log.
+ */
+export function startupWarnings(config: Pick<ProcessConfig, 'codec' | 'tango'>): string[] {
+  const warnings: string[] = [];
+  if (config.codec.keys.length === 0 && !isLoopbackUrl(config.tango.baseUrl))
+    warnings.push(
+      `payload encryption is off (CODEC_KEYS is not set) while Tango is ${config.tango.baseUrl}: recipients' names, emails, addresses, corrections and failure messages are stored in clear in Temporal history. Set CODEC_KEYS on every worker and client (docs/operations.md).`,
+    );
+  return warnings;
 }
 
 export interface RunWorkerIo {
@@ -338,6 +354,7 @@ export async function runWorker(env: Env = process.env, io: RunWorkerIo = {}): P
     metrics: config.metrics.bindAddress ? `http://${config.metrics.bindAddress}/metrics` : 'off',
     tuning: config.tuning,
   });
+  for (const warning of startupWarnings(config)) logger.warn(warning);
   try {
     await running.run();
   } catch (error) {

@@ -1,7 +1,9 @@
 // What the activities need from the outside world, injected once by the worker (and by tests).
 import type { AutoFixer, Classifier } from '../campaign/order-book.ts';
+import type { CampaignPolicy } from '../campaign/policy.ts';
 import type { CampaignStore } from '../store/store.ts';
 import type { TangoClient } from '../tango/client.ts';
+import type { SourceLimits } from './sources.ts';
 import type { CampaignDefinition } from './staging.ts';
 import type { WebhookSubscriptionDeps } from './webhook-subscriptions.ts';
 
@@ -32,6 +34,10 @@ export interface ActivityDeps {
   autoFixerFor: (definition: CampaignDefinition) => AutoFixer | undefined;
   /** How long a 404 for an order we POSTed means "not visible yet" (default 10 minutes). */
   visibilityGraceMs?: number;
+  /** What scheduled campaigns' sources may name (CAMPAIGN_SOURCE_*); default: nothing. */
+  sources?: SourceLimits;
+  /** The spending policy (CAMPAIGN_POLICY_FILE, APPROVAL_THRESHOLD_FLOOR); default: no floor. */
+  policy?: CampaignPolicy;
   /** The clock (tests move it). */
   now?: () => number;
   /** For webhookSubscriptionWorkflow's renew / re-register activities (absent: they fail). */

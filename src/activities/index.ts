@@ -4,6 +4,7 @@ import { createAccountActivities } from './accounts.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createOperatorActivities } from './operator.ts';
 import { createOrderActivities } from './orders.ts';
+import { createPolicyActivities } from './policy.ts';
 import { createRegistryActivities } from './registry.ts';
 import { createReportActivities } from './report.ts';
 import { createSourceActivities } from './sources.ts';
@@ -18,8 +19,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createAccountActivities(deps),
     ...createOperatorActivities(deps.store),
     ...createReportActivities(deps.store),
-    ...createSourceActivities(deps.store),
     ...createWebhookSubscriptionActivities(deps.webhookSubscriptions),
+    ...createSourceActivities(deps.store, deps.sources),
+    ...createPolicyActivities(deps.policy),
   };
 }
 

@@ -25,6 +25,12 @@ export interface StageOperatorInput {
 export interface StagedOperatorInput {
   accepted: number;
   orders: { chunk: number; key: string; count: number }[];
+  /**
+   * What accepted corrections do to the money (corrections only): the change of the campaign's total,
+   * whether any raises an amount or changes a reward (utid), and what the corrected items that do so
+   * will cost when they are sent. The workflow re-runs its money controls on it.
+   */
+  money?: { amountDelta: number; raisesSpend: boolean; raisedItemsAmount: number };
 }
 
 const CORRECTABLE = new Set(['awaiting-correction', 'awaiting-funds']);
@@ -56,6 +62,9 @@ export function createOperatorActivities(store: CampaignStore) {
       rows.push(row);
       perChunk.set(chunk, rows);
     };
+    let deltaCents = 0;
+    let raisedCents = 0;
+    let raisesSpend = false;
     if (input.payload.kind === 'corrections') {
       input.payload.corrections.forEach((correction, index) => {
         const id = correction.externalRefLineItemID;
@@ -73,6 +82,13 @@ export function createOperatorActivities(store: CampaignStore) {
           return;
         }
         add(place.chunk, { id, item: merged.item });
+        const before = Math.round(place.entry.item.amount * 100);
+        const after = Math.round(merged.item.amount * 100);
+        deltaCents += after - before;
+        if (after > before || merged.item.utid !== place.entry.item.utid) {
+          raisesSpend = true;
+          raisedCents += after;
+        }
       });
     } else {
       const { reason } = input.payload;
@@ -105,7 +121,13 @@ export function createOperatorActivities(store: CampaignStore) {
       orders.push({ chunk, key, count: rows.length });
       accepted += rows.length;
     }
-    return { accepted, orders };
+    return {
+      accepted,
+      orders,
+      ...(input.payload.kind === 'corrections'
+        ? { money: { amountDelta: deltaCents / 100, raisesSpend, raisedItemsAmount: raisedCents / 100 } }
+        : {}),
+    };
   }
 
   return { stageOperatorInput };

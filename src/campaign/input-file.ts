@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { type LineItemRequest } from '../tango/schemas.ts';
+import { unguardCsvText } from './csv-guard.ts';
 import {
   CSV_COLUMNS,
   type CsvColumn,
@@ -11,6 +12,8 @@ import {
   REQUIRED_CSV_COLUMNS,
   checkLineItem,
   csvColumnOf,
+  excerpt,
+  quotedExcerpt,
   jsonPathOfColumn,
   lineItemFromCsvCells,
 } from './line-item.ts';
@@ -72,6 +75,14 @@ export interface ParseLineItemsOptions {
 const REPLACEMENT_CHARACTER = '\uFFFD';
 const ENCODING_HINT =
   'contains bytes that are not valid UTF-8 (often a file saved as Latin-1 / Windows-1252 by a spreadsheet): save the file as UTF-8 and try again';
+
+/** JSON.parse's message, which quotes a short piece of the text, kept short and printable. */
+function excerptOfJsonError(message: string): string {
+  const oneLine = message.replace(/\s+/g, ' ');
+  const quoted = /"(.*)"/.exec(oneLine);
+  if (quoted) return oneLine.replace(quoted[0], quotedExcerpt(quoted[1]!));
+  return oneLine.replace(/[\p{Cc}\p{Cf}]/gu, '?').slice(0, 120);
+}
 
 /** Picks the format from a file name or URL path; anything but .json is read as CSV. */
 export function formatOfFile(fileOrUrl: string): InputFormat {
@@ -144,8 +155,16 @@ interface CsvRecord {
   row: number;
   line: number;
   blank: boolean;
-  problems: { message: string; column: number }[];
+  /** `column` is absent for a problem with the whole row. */
+  problems: { message: string; column?: number }[];
+  /** The row exceeded MAX_CSV_ROW_CHARS: its fields were not kept. */
+  tooLong?: boolean;
 }
+
+/** The reader's limits: no value or row of a real input file comes near them. */
+export const MAX_CSV_CELL_CHARS = 4096;
+export const MAX_CSV_ROW_CHARS = 32 * 1024;
+export const MAX_JSON_ITEM_CHARS = 64 * 1024;
 
 const enum CsvState {
   FieldStart,
@@ -169,9 +188,37 @@ class CsvParser {
   private quoteLine = 1;
   private out: CsvRecord[] = [];
 
+  private rowChars = 0;
+  private rowTooLong = false;
+  private fieldTooLong = false;
+
+  /** Adds text to the current value, within the per-value and per-row limits (the rest is dropped). */
+  private append(piece: string): void {
+    this.rowChars += piece.length;
+    if (!this.rowTooLong && this.rowChars > MAX_CSV_ROW_CHARS) {
+      this.rowTooLong = true;
+      this.problems.push({
+        message: `the row is longer than ${MAX_CSV_ROW_CHARS} characters, the most the reader takes per row: is a closing double quote missing?`,
+      });
+    }
+    if (this.rowTooLong || this.fieldTooLong) return;
+    if (this.field.length + piece.length > MAX_CSV_CELL_CHARS) {
+      this.fieldTooLong = true;
+      this.problems.push({
+        column: this.fields.length,
+        message: `the value is longer than ${MAX_CSV_CELL_CHARS} characters, the most the reader takes per value`,
+      });
+      this.field += piece.slice(0, MAX_CSV_CELL_CHARS - this.field.length);
+      return;
+    }
+    this.field += piece;
+  }
+
   private endField(): void {
-    this.fields.push(this.field);
+    this.rowChars += 1;
+    if (!this.rowTooLong) this.fields.push(this.field);
     this.field = '';
+    this.fieldTooLong = false;
   }
 
   private endRecord(): void {
@@ -181,12 +228,15 @@ class CsvParser {
       fields: this.fields,
       row: this.row,
       line: this.recordLine,
-      blank,
+      blank: blank && !this.rowTooLong,
       problems: this.problems,
+      ...(this.rowTooLong ? { tooLong: true } : {}),
     });
     this.fields = [];
     this.problems = [];
     this.quoted = false;
+    this.rowChars = 0;
+    this.rowTooLong = false;
     this.row += 1;
   }
 
@@ -218,12 +268,12 @@ class CsvParser {
           UNQUOTED_SPECIAL.lastIndex = i;
           const match = UNQUOTED_SPECIAL.exec(text);
           if (!match) {
-            this.field += text.slice(i);
+            this.append(text.slice(i));
             i = length;
             break;
           }
           const j = match.index;
-          this.field += text.slice(i, j);
+          this.append(text.slice(i, j));
           const c = text.charCodeAt(j);
           i = j + 1;
           if (c === 44) {
@@ -239,7 +289,7 @@ class CsvParser {
               message:
                 'a double quote inside an unquoted value: put the whole value in double quotes and write each inner quote twice ("say ""hi""")',
             });
-            this.field += '"';
+            this.append('"');
           }
           break;
         }
@@ -247,7 +297,7 @@ class CsvParser {
           const j = text.indexOf('"', i);
           const piece = j === -1 ? text.slice(i) : text.slice(i, j);
           for (let k = piece.indexOf('\n'); k !== -1; k = piece.indexOf('\n', k + 1)) this.line += 1;
-          this.field += piece;
+          this.append(piece);
           if (j === -1) i = length;
           else {
             this.state = CsvState.QuoteInQuoted;
@@ -259,7 +309,7 @@ class CsvParser {
           const c = text.charCodeAt(i);
           i += 1;
           if (c === 34) {
-            this.field += '"';
+            this.append('"');
             this.state = CsvState.Quoted;
           } else if (c === 44) {
             this.endField();
@@ -274,7 +324,7 @@ class CsvParser {
               message:
                 'text after the closing double quote of a quoted value: quote the whole value and write each inner quote twice',
             });
-            this.field += text[i - 1];
+            this.append(text[i - 1]!);
             this.state = CsvState.Unquoted;
           }
           break;
@@ -332,8 +382,8 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
         );
         log.add(
           1,
-          name,
-          `unknown column "${name}"` +
+          excerpt(name),
+          `unknown column ${quotedExcerpt(name)}` +
             (near
               ? `: did you mean "${near}"? (Tango's field names, exact case)`
               : `: allowed columns are ${CSV_COLUMNS.join(', ')}`),
@@ -341,7 +391,11 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
       }
       const earlier = seen.get(name);
       if (earlier !== undefined)
-        log.add(1, name, `column "${name}" appears twice (columns ${earlier} and ${index + 1}); keep one`);
+        log.add(
+          1,
+          excerpt(name),
+          `column ${quotedExcerpt(name)} appears twice (columns ${earlier} and ${index + 1}); keep one`,
+        );
       seen.set(name, index + 1);
       columns.push(known ? (name as CsvColumn) : undefined);
     });
@@ -352,7 +406,8 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
           required,
           `the header has no "${required}" column; every line item needs ${REQUIRED_CSV_COLUMNS.join(', ')}`,
         );
-    for (const problem of record.problems) log.add(1, `column ${problem.column + 1}`, problem.message);
+    for (const problem of record.problems)
+      log.add(1, problem.column === undefined ? undefined : `column ${problem.column + 1}`, problem.message);
     if (log.total > 0) log.fail();
     present = new Set(columns.filter((column): column is CsvColumn => column !== undefined));
     return columns;
@@ -363,7 +418,13 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
     const before = log.total;
     const fieldOfIndex = (index: number) => columns[index] ?? `column ${index + 1}`;
     for (const problem of record.problems)
-      log.add(record.row, fieldOfIndex(problem.column), problem.message, record.line);
+      log.add(
+        record.row,
+        problem.column === undefined ? undefined : fieldOfIndex(problem.column),
+        problem.message,
+        record.line,
+      );
+    if (record.tooLong) return undefined;
     if (record.fields.length !== columns.length) {
       log.add(
         record.row,
@@ -378,7 +439,8 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
       const column = columns[index];
       if (column === undefined) return;
       if (value.includes(REPLACEMENT_CHARACTER)) log.add(record.row, column, ENCODING_HINT, record.line);
-      cells[column] = value;
+      // The formula guard the product's own CSV files carry (failures --csv) is not part of the value.
+      cells[column] = unguardCsvText(value);
     });
     if (log.total > before) return undefined;
     const { value, problems } = lineItemFromCsvCells(cells);
@@ -402,7 +464,7 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
         log.add(
           record.row,
           'externalRefLineItemID',
-          `"${id}" is already used on row ${firstRow}: every line item needs its own externalRefLineItemID`,
+          `${quotedExcerpt(id)} is already used on row ${firstRow}: every line item needs its own externalRefLineItemID`,
           record.line,
         );
       // A copy, not a slice: a slice would keep its whole 64 KiB input chunk alive for the whole file.
@@ -510,6 +572,7 @@ async function* parseJson(text: AsyncIterable<string>, log: ProblemLog): AsyncIt
 
   const finishItem = (itemText: string): ParsedLineItem | undefined => {
     itemNumber += 1;
+    if (itemText.length > MAX_JSON_ITEM_CHARS) tooLong(itemNumber);
     const before = log.total;
     let value: unknown;
     try {
@@ -518,7 +581,8 @@ async function* parseJson(text: AsyncIterable<string>, log: ProblemLog): AsyncIt
       log.add(
         itemNumber,
         undefined,
-        `not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ')}`,
+        // V8 quotes a piece of the text in its message: only the excerpt of it is kept.
+        `not valid JSON: ${excerptOfJsonError((error as Error).message)}`,
         itemLine,
       );
       log.fail();
@@ -538,7 +602,7 @@ async function* parseJson(text: AsyncIterable<string>, log: ProblemLog): AsyncIt
         log.add(
           itemNumber,
           'externalRefLineItemID',
-          `"${id}" is already used by item ${first}: every line item needs its own externalRefLineItemID`,
+          `${quotedExcerpt(id)} is already used by item ${first}: every line item needs its own externalRefLineItemID`,
           itemLine,
         );
       else seenIds.set(id, itemNumber);
@@ -549,6 +613,15 @@ async function* parseJson(text: AsyncIterable<string>, log: ProblemLog): AsyncIt
 
   const structural = (message: string): never => {
     log.add(itemNumber + 1, undefined, message, line);
+    return log.fail();
+  };
+  const tooLong = (item: number): never => {
+    log.add(
+      item,
+      undefined,
+      `the item is longer than ${MAX_JSON_ITEM_CHARS} characters, the most the reader takes per item`,
+      itemLine,
+    );
     return log.fail();
   };
 
@@ -565,7 +638,10 @@ async function* parseJson(text: AsyncIterable<string>, log: ProblemLog): AsyncIt
             structural(
               'expected a JSON array of line items ([{...}, {...}]) but the file holds one object; if it is a whole POST /asyncOrders body, save its "lineItems" array instead',
             );
-          else structural(`expected a JSON array of line items, but the file starts with "${chunk[i]}"`);
+          else
+            structural(
+              `expected a JSON array of line items, but the file starts with ${quotedExcerpt(chunk[i]!)}`,
+            );
           break;
         case JsonPhase.ExpectFirst:
         case JsonPhase.ExpectNext:
@@ -608,7 +684,10 @@ async function* parseJson(text: AsyncIterable<string>, log: ProblemLog): AsyncIt
       }
       if (c === 10) line += 1;
     }
-    if (phase === JsonPhase.InItem) carry += chunk.slice(itemStart);
+    if (phase === JsonPhase.InItem) {
+      carry += chunk.slice(itemStart);
+      if (carry.length > MAX_JSON_ITEM_CHARS) tooLong(itemNumber + 1);
+    }
     yield* out;
   }
   if (phase === JsonPhase.BeforeArray) {

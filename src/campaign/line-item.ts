@@ -99,7 +99,7 @@ export function lineItemFromCsvCells(cells: Partial<Record<CsvColumn, string>>):
       else
         problems.push({
           field: 'amount',
-          message: `amount ${JSON.stringify(cell)} is not a number: write digits with a dot for decimals (25 or 12.50), no currency sign or thousands separator`,
+          message: `amount ${quotedExcerpt(cell)} is not a number: write digits with a dot for decimals (25 or 12.50), no currency sign or thousands separator`,
         });
     } else value[column] = cell;
   }
@@ -129,11 +129,32 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** At most this many characters of any input value appear in a message (or a field name). */
+export const MAX_EXCERPT_CHARS = 40;
+
+// Control and format characters (NUL, newlines, escape sequences, bidi overrides) never reach a message.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * A short, printable excerpt of input text for messages: control and format characters replaced by
+ * "?", at most MAX_EXCERPT_CHARS characters ("..." when cut). Messages and failure details end up in
+ * logs, Temporal history and terminals: they never carry more of a file than this.
+ */
+export function excerpt(text: string): string {
+  const cut = text.length > MAX_EXCERPT_CHARS ? [...text.slice(0, MAX_EXCERPT_CHARS * 2)] : [...text];
+  const shown = cut.slice(0, MAX_EXCERPT_CHARS).join('').replace(UNPRINTABLE, '?');
+  return cut.length > MAX_EXCERPT_CHARS || text.length > MAX_EXCERPT_CHARS * 2 ? `${shown}...` : shown;
+}
+
+/** The excerpt in double quotes (JSON string form), as messages quote values. */
+export function quotedExcerpt(text: string): string {
+  return JSON.stringify(excerpt(text));
+}
+
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string')
-    return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'string') return `the text ${quotedExcerpt(value)}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
@@ -170,7 +191,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
     case 'invalid_value':
       return {
         field,
-        message: `${field} ${JSON.stringify(value)} is not one of ${issue.values.map(String).join(', ')} (exact spelling, upper case)`,
+        message: `${field} ${typeof value === 'string' ? quotedExcerpt(value) : describeValue(value)} is not one of ${issue.values.map(String).join(', ')} (exact spelling, upper case)`,
       };
     default:
       return { field, message: issue.message };
@@ -184,8 +205,9 @@ function unknownKeys(
 ): FieldProblem[] {
   return Object.keys(value)
     .filter((key) => !allowed.includes(key))
-    .map((key) => {
-      const near = allowed.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+    .map((rawKey) => {
+      const near = allowed.find((candidate) => candidate.toLowerCase() === rawKey.toLowerCase());
+      const key = excerpt(rawKey);
       return {
         field: `${prefix}${key}`,
         message:
@@ -227,7 +249,7 @@ function idProblems(value: Record<string, unknown>): FieldProblem[] {
   if (id !== id.trim())
     problems.push({
       field: 'externalRefLineItemID',
-      message: `externalRefLineItemID ${JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}...` : id)} starts or ends with spaces: remove them (ids are matched exactly against Tango's records)`,
+      message: `externalRefLineItemID ${quotedExcerpt(id)} starts or ends with spaces: remove them (ids are matched exactly against Tango's records)`,
     });
   if (id.length > MAX_LINE_ITEM_ID_LENGTH)
     problems.push({
@@ -237,7 +259,76 @@ function idProblems(value: Record<string, unknown>): FieldProblem[] {
   return problems;
 }
 
-/** Checks one line item against Tango's schema, and rejects fields Tango does not know. */
+/**
+ * Our maximum length per text field where Tango documents none (Tango's own limits, such as 1024 for
+ * `message` and 150 for `lineItemNote`, are in its schema). Long enough for any real value, short
+ * enough that one item cannot carry megabytes into the store, Tango or an error message.
+ */
+export const FIELD_LIMITS: Readonly<Record<string, number>> = {
+  'recipient.firstName': 100,
+  'recipient.lastName': 100,
+  'recipient.email': 320,
+  'recipient.mobileNumber': 30,
+  'recipient.address.companyName': 200,
+  'recipient.address.streetLine1': 200,
+  'recipient.address.streetLine2': 200,
+  'recipient.address.city': 100,
+  'recipient.address.stateOrProvince': 100,
+  'recipient.address.postalCode': 20,
+  'recipient.address.country': 60,
+  utid: 100,
+  etid: 100,
+  ptid: 100,
+  emailSubject: 200,
+  deliveryDate: 40,
+  expirationDate: 40,
+};
+
+// Deliberately plain: one "@", no spaces, a dot in the domain. Tango refuses malformed addresses one
+// item at a time; this catches what is obviously not an address before anything is sent. Surrounding
+// spaces are left to the trim fix (Tango reports them, the automatic fix removes them).
+const EMAIL_FORMAT = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+// An optional "+", then digits with the usual separators (spaces, dashes, dots, parentheses), 7-15 digits.
+const MOBILE_FORMAT = /^\+?[\d\s().-]+$/;
+
+function formatProblems(value: Record<string, unknown>): FieldProblem[] {
+  const recipient = isPlainObject(value.recipient) ? value.recipient : undefined;
+  const problems: FieldProblem[] = [];
+  const email = recipient?.email;
+  if (typeof email === 'string' && email.trim() !== '' && !EMAIL_FORMAT.test(email.trim()))
+    problems.push({
+      field: 'recipient.email',
+      message: `recipient.email ${describeValue(email)} is not an email address (name@example.com)`,
+    });
+  const mobile = recipient?.mobileNumber;
+  if (typeof mobile === 'string' && mobile.trim() !== '') {
+    const digits = mobile.replace(/\D/g, '').length;
+    if (!MOBILE_FORMAT.test(mobile.trim()) || digits < 7 || digits > 15)
+      problems.push({
+        field: 'recipient.mobileNumber',
+        message: `recipient.mobileNumber ${describeValue(mobile)} is not a phone number: digits (7-15, country code first, e.g. +15550102000), with optional spaces, dashes or parentheses`,
+      });
+  }
+  return problems;
+}
+
+function lengthProblems(value: Record<string, unknown>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const [field, limit] of Object.entries(FIELD_LIMITS)) {
+    const text = valueAt(value, field.split('.'));
+    if (typeof text === 'string' && text.length > limit)
+      problems.push({
+        field,
+        message: `${field} is ${text.length} characters long; at most ${limit} (tango-campaigns' limit)`,
+      });
+  }
+  return problems;
+}
+
+/**
+ * Checks one line item against Tango's schema, our field limits and the email and phone formats, and
+ * rejects fields Tango does not know.
+ */
 export function checkLineItem(value: unknown): LineItemCheck {
   if (!isPlainObject(value))
     return {
@@ -247,12 +338,19 @@ export function checkLineItem(value: unknown): LineItemCheck {
       ],
     };
   const problems = [...unknownFieldProblems(value), ...idProblems(value)];
+  const limited = lengthProblems(value);
+  const formats = formatProblems(value).filter(
+    (problem) => !limited.some((other) => other.field === problem.field),
+  );
+  problems.push(...limited, ...formats);
+  const ours = new Set(problems.map((problem) => problem.field));
   const parsed = lineItemRequestSchema.safeParse(value);
   if (!parsed.success)
     problems.push(
       ...parsed.error.issues
         .filter((issue) => !(issue.path.join('.') === 'externalRefLineItemID' && issue.code === 'too_big'))
-        .map((issue) => describeIssue(issue, value)),
+        .map((issue) => describeIssue(issue, value))
+        .filter((problem) => !ours.has(problem.field) || problem.field === 'externalRefLineItemID'),
     );
   return problems.length > 0 ? { ok: false, problems } : { ok: true, item: parsed.data! };
 }

@@ -9,6 +9,7 @@ import {
   FAILURE_CLASSES,
   errorCodesOf,
 } from './classification.ts';
+import { guardCsvText } from './csv-guard.ts';
 
 export const TERMINAL_STATES = ['delivered', 'scheduled', 'given-up', 'cancelled'] as const;
 export type TerminalStateName = (typeof TERMINAL_STATES)[number];
@@ -206,15 +207,13 @@ function structuredCopy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-const FREE_TEXT_COLUMNS = new Set<keyof ReportRow>(['reason', 'errorMessages', 'autoFixes']);
-
 /**
- * One CSV cell (RFC 4180). Free-text cells that a spreadsheet would run as a formula (=, +, -, @ at
- * the start: Tango echoes recipient input in error messages) get a leading apostrophe.
+ * One CSV cell (RFC 4180). Every text cell that a spreadsheet would run as a formula (=, +, -, @, tab
+ * or CR at the start: recipient input and Tango's error messages echo it) gets a leading apostrophe
+ * (src/campaign/csv-guard.ts); numbers and booleans are written as they are.
  */
-export function csvCell(value: string | number | boolean, column?: keyof ReportRow): string {
-  let text = String(value);
-  if (column !== undefined && FREE_TEXT_COLUMNS.has(column) && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+export function csvCell(value: string | number | boolean): string {
+  const text = typeof value === 'string' ? guardCsvText(value) : String(value);
   return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -227,7 +226,7 @@ export async function* reportCsvChunks(
 ): AsyncIterable<string> {
   let buffer = REPORT_COLUMNS.join(',') + '\r\n';
   for await (const row of rows) {
-    buffer += REPORT_COLUMNS.map((column) => csvCell(row[column], column)).join(',') + '\r\n';
+    buffer += REPORT_COLUMNS.map((column) => csvCell(row[column])).join(',') + '\r\n';
     if (buffer.length >= CHUNK_CHARS) {
       yield buffer;
       buffer = '';

@@ -2,7 +2,6 @@
 // skip, update-metadata, pause, resume, cancel, approve, reject, set-threshold, report.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CampaignClient, type FailedItem } from '../client.ts';
@@ -41,6 +40,8 @@ import {
   withClient,
 } from './context.ts';
 import { sharedTangoClient } from './tango-client.ts';
+import { guardCsvText } from '../campaign/csv-guard.ts';
+import { writePrivateFile } from './output-file.ts';
 import { csvField, progressBar, progressLine, settled, statusText, table } from './format.ts';
 
 export interface OperatorCommand {
@@ -500,7 +501,7 @@ export function failuresCsv(items: FailedItem[]): string {
   );
   const lines = [
     columns.join(','),
-    ...cells.map((row) => columns.map((column) => csvField(row[column])).join(',')),
+    ...cells.map((row) => columns.map((column) => csvField(guardCsvText(row[column]))).join(',')),
   ];
   return lines.join('\n') + '\n';
 }
@@ -530,7 +531,7 @@ async function runFailures(args: string[], io: CliIo): Promise<number> {
       const csv = failuresCsv(items);
       if (values.csv === '-') io.stdout.write(csv);
       else {
-        await writeFile(resolvePath(io, values.csv), csv);
+        await writePrivateFile(resolvePath(io, values.csv), csv);
         const message = `Wrote ${items.length} failed item(s) to ${values.csv}; edit them and send them back with: tango-campaigns correct ${campaignId} ${values.csv}\n`;
         if (values.json) printJson(io, { ok: true, file: values.csv, items: items.length, totals });
         else io.stdout.write(message);
@@ -774,12 +775,7 @@ async function runReport(args: string[], io: CliIo): Promise<number> {
     if (values.csv || values.json) {
       const stream = await client.reportStream(campaignId, values.csv ? 'csv' : 'json');
       if (values.out) {
-        const file = await open(resolvePath(io, values.out), 'w');
-        try {
-          for await (const chunk of stream) await file.write(chunk);
-        } finally {
-          await file.close();
-        }
+        await writePrivateFile(resolvePath(io, values.out), stream);
         io.stderr.write(`Wrote the report of ${campaignId} to ${values.out}\n`);
       } else for await (const chunk of stream) io.stdout.write(chunk.toString('utf8'));
       return EXIT.ok;
@@ -802,7 +798,7 @@ async function runReport(args: string[], io: CliIo): Promise<number> {
         : []),
       `Full report: tango-campaigns report ${campaignId} --csv --out ${campaignId}-report.csv`,
     ].join('\n');
-    if (values.out) await writeFile(resolvePath(io, values.out), `${text}\n`);
+    if (values.out) await writePrivateFile(resolvePath(io, values.out), `${text}\n`);
     else io.stdout.write(`${text}\n`);
     return EXIT.ok;
   });

@@ -1,6 +1,8 @@
 // Encrypts Temporal payloads with AES-256-GCM, so recipients' personal data is stored in Temporal only
 // as ciphertext; the key id travels in the payload metadata, which lets keys rotate without re-encryption.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { ConfigError } from '../tango/config.ts';
@@ -227,8 +229,17 @@ export function createPayloadCodec(config: Pick<CodecConfig, 'keys'>): AesGcmPay
   return config.keys.length > 0 ? new AesGcmPayloadCodec(config.keys) : undefined;
 }
 
-/** `dataConverter` for Client and Worker options: encrypting when keys are configured, the default otherwise. */
+/** The module with the failure converter that moves messages and stack traces into encoded attributes. */
+export const encryptedFailureConverterPath = fileURLToPath(
+  new URL(`./failure-converter${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+/**
+ * `dataConverter` for Client and Worker options: when keys are configured, payloads encrypted and
+ * failure messages and stack traces encoded (then encrypted) too; the default otherwise. A worker
+ * built from `workflowsPath` bundles the same failure converter into its workflows.
+ */
 export function codecDataConverter(config: Pick<CodecConfig, 'keys'>): DataConverter {
   const codec = createPayloadCodec(config);
-  return codec ? { payloadCodecs: [codec] } : {};
+  return codec ? { payloadCodecs: [codec], failureConverterPath: encryptedFailureConverterPath } : {};
 }

@@ -7,6 +7,7 @@ export {
   KEY_ID_METADATA_KEY,
   PayloadDecryptionError,
   codecDataConverter,
+  encryptedFailureConverterPath,
   createPayloadCodec,
   loadCodecConfig,
   type CodecConfig,

@@ -16,6 +16,9 @@ import {
 
 // '~' can never appear in a key, so temporary files can never be mistaken for (or collide with) objects.
 const TEMP_MARKER = '~tmp-';
+// Objects hold recipients' data: owner-only files and directories, whatever the umask.
+export const STORE_FILE_MODE = 0o600;
+export const STORE_DIRECTORY_MODE = 0o700;
 // Small writes are gathered into blocks of this size: one syscall per JSON line would be slow.
 const WRITE_BLOCK_BYTES = 256 * 1024;
 
@@ -80,12 +83,12 @@ export class FileSystemStore implements CampaignStore {
   /** Writes the body to a synced temporary sibling of `target` and returns its path. */
   private async writeTemp(target: string, body: StoreBody): Promise<string> {
     const directory = path.dirname(target);
-    await mkdir(directory, { recursive: true });
+    await mkdir(directory, { recursive: true, mode: STORE_DIRECTORY_MODE });
     const temp = path.join(
       directory,
       `${path.basename(target)}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`,
     );
-    const handle = await open(temp, 'wx');
+    const handle = await open(temp, 'wx', STORE_FILE_MODE);
     try {
       let pending: Uint8Array[] = [];
       let pendingBytes = 0;

@@ -61,7 +61,12 @@ export interface S3StoreConfig {
   requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
   /** AWS_RESPONSE_CHECKSUM_VALIDATION. */
   responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
+  /** CAMPAIGN_STORE_SSE (and _KMS_KEY_ID): server-side encryption asked for on every write. */
+  serverSideEncryption?: S3ServerSideEncryption;
 }
+
+/** Server-side encryption of every object the store writes (SSE-S3 or SSE-KMS). */
+export type S3ServerSideEncryption = { mode: 'AES256' } | { mode: 'aws:kms'; kmsKeyId?: string };
 
 // S3's bucket naming rules (virtual-host safe): 3-63 characters, lowercase letters, digits, '.', '-'.
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -135,6 +140,10 @@ const s3EnvSchema = z.object({
       .pipe(z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']))
       .optional(),
   ),
+  CAMPAIGN_STORE_SSE: optionalText.pipe(
+    z.enum(['AES256', 'aws:kms'], { error: 'expected AES256 or aws:kms' }).optional(),
+  ),
+  CAMPAIGN_STORE_SSE_KMS_KEY_ID: optionalText,
 });
 
 /** Reads the S3 settings for a `s3://bucket/prefix` store URL from an environment object. */
@@ -159,6 +168,21 @@ export function loadS3StoreConfig(url: string, env: Record<string, string | unde
       false,
     );
   }
+  if (vars.CAMPAIGN_STORE_SSE_KMS_KEY_ID && vars.CAMPAIGN_STORE_SSE !== 'aws:kms')
+    throw new S3StoreError(
+      'CAMPAIGN_STORE_SSE_KMS_KEY_ID is set but CAMPAIGN_STORE_SSE is not aws:kms: set CAMPAIGN_STORE_SSE=aws:kms to use the key',
+      'configuration',
+      false,
+    );
+  const sse: S3ServerSideEncryption | undefined =
+    vars.CAMPAIGN_STORE_SSE === 'AES256'
+      ? { mode: 'AES256' }
+      : vars.CAMPAIGN_STORE_SSE === 'aws:kms'
+        ? {
+            mode: 'aws:kms',
+            ...(vars.CAMPAIGN_STORE_SSE_KMS_KEY_ID ? { kmsKeyId: vars.CAMPAIGN_STORE_SSE_KMS_KEY_ID } : {}),
+          }
+        : undefined;
   const endpoint = vars.AWS_ENDPOINT_URL_S3 ?? vars.AWS_ENDPOINT_URL;
   const pathStyleFlag = vars.AWS_S3_FORCE_PATH_STYLE;
   const region = vars.AWS_REGION ?? vars.AWS_DEFAULT_REGION;
@@ -190,6 +214,7 @@ export function loadS3StoreConfig(url: string, env: Record<string, string | unde
     ...(vars.AWS_RESPONSE_CHECKSUM_VALIDATION
       ? { responseChecksumValidation: vars.AWS_RESPONSE_CHECKSUM_VALIDATION }
       : {}),
+    ...(sse ? { serverSideEncryption: sse } : {}),
   };
 }
 
@@ -285,12 +310,28 @@ export class S3Store implements CampaignStore {
   private readonly endpointLabel: string;
   // Set once the bucket is known to exist: HEAD on a missing bucket looks like a missing key otherwise.
   private bucketConfirmed = false;
+  /** The SSE parameters of every PutObject and CreateMultipartUpload. */
+  private readonly sse: {
+    ServerSideEncryption?: 'AES256' | 'aws:kms';
+    SSEKMSKeyId?: string;
+  };
 
   constructor(
     readonly client: S3Client,
-    config: { bucket: string; prefix: string; endpoint?: string },
+    config: {
+      bucket: string;
+      prefix: string;
+      endpoint?: string;
+      serverSideEncryption?: S3ServerSideEncryption;
+    },
     options: S3StoreOptions = {},
   ) {
+    const sse = config.serverSideEncryption;
+    this.sse = !sse
+      ? {}
+      : sse.mode === 'AES256'
+        ? { ServerSideEncryption: 'AES256' }
+        : { ServerSideEncryption: 'aws:kms', ...(sse.kmsKeyId ? { SSEKMSKeyId: sse.kmsKeyId } : {}) };
     this.bucket = config.bucket;
     this.prefix = config.prefix;
     if (this.prefix !== '' && !this.prefix.endsWith('/'))
@@ -389,7 +430,13 @@ export class S3Store implements CampaignStore {
       if (typeof body === 'string' || body instanceof Uint8Array) {
         const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
         await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.byteLength }),
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: bytes,
+            ContentLength: bytes.byteLength,
+            ...this.sse,
+          }),
         );
         return;
       }
@@ -398,7 +445,13 @@ export class S3Store implements CampaignStore {
       // so a failure part-way leaves the previous version in place (and the upload is aborted).
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key, Body: Readable.from(asBuffers(body), { objectMode: false }) },
+        // The uploader passes the SSE parameters to its single PutObject or its CreateMultipartUpload.
+        params: {
+          Bucket: this.bucket,
+          Key,
+          Body: Readable.from(asBuffers(body), { objectMode: false }),
+          ...this.sse,
+        },
         partSize: this.partSizeBytes,
         queueSize: this.queueSize,
         leavePartsOnError: false,
@@ -425,6 +478,7 @@ export class S3Store implements CampaignStore {
           Key,
           Body: bytes,
           ContentLength: bytes.byteLength,
+          ...this.sse,
           // S3 refuses the write with 412 when the key exists, and with 409 while another conditional
           // write of the key is in flight: either way another writer got there first.
           IfNoneMatch: '*',

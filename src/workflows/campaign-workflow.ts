@@ -22,6 +22,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.ts';
 import { campaignRef, orderExternalRefId } from '../campaign/ids.ts';
+import { type AppliedPolicy, effectiveApprovalThreshold, sameIdentity } from '../campaign/policy.ts';
 import {
   approveUpdate,
   cancelOrderSignal,
@@ -97,6 +98,9 @@ export interface CampaignCarry {
   inFlight: Record<number, OrderProgress>;
   finished: { orders: number; counts: ItemCounts; rounds: number };
   approvedBy?: string;
+  /** Money controls: the worker's policy as staging read it, and the total the approval covered. */
+  policy?: AppliedPolicy;
+  approvedTotal?: number;
   operatorSequence: number;
   failureThreshold?: FailureThreshold;
   thresholdAcknowledgedAt?: number;
@@ -129,6 +133,9 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   const finished = carried?.finished ?? { orders: 0, counts: emptyCounts(), rounds: 0 };
   let approvedBy = carried?.approvedBy;
   let rejectedBy: string | undefined;
+  // Money controls (the worker's policy, read once at staging; the total an approval covered).
+  let policy = carried?.policy;
+  let approvedTotal = carried?.approvedTotal;
   let operatorSequence = carried?.operatorSequence ?? 0;
   let failureThreshold = carried?.failureThreshold ?? options.failureThreshold;
   let thresholdAcknowledgedAt = carried?.thresholdAcknowledgedAt;
@@ -308,9 +315,9 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     payload: Parameters<Activities['stageOperatorInput']>[0]['payload'],
   ) => {
     operatorSequence += 1;
-    let staged;
+    let result;
     try {
-      staged = await longTangoActivities.stageOperatorInput.executeWithOptions(
+      result = await longTangoActivities.stageOperatorInput.executeWithOptions(
         { summary: kind === 'corrections' ? 'validate operator corrections' : 'validate items to skip' },
         [{ campaignId, sequence: operatorSequence, kind, payload, orders: activeOrdersWithFailures() }],
       );
@@ -327,7 +334,9 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       }
       throw error;
     }
-    for (const target of staged.orders) {
+    // Money controls on corrections: refused before any order hears of them.
+    if (result.money && patched('correction-money-controls')) await correctionMoneyControls(result.money);
+    for (const target of result.orders) {
       await orderHandle(target.chunk).signal(operatorInputSignal, {
         kind,
         key: target.key,
@@ -335,8 +344,50 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       });
     }
     changed += 1;
-    return { accepted: staged.accepted, orders: staged.orders.length };
+    return { accepted: result.accepted, orders: result.orders.length };
   };
+
+  /**
+   * Corrections that raise an amount or change a reward pass the money controls again: the total after
+   * them must stay within the approval threshold (or the total already approved), and the balance
+   * must cover the items they change. Otherwise they are refused, nothing changed.
+   */
+  async function correctionMoneyControls(money: {
+    amountDelta: number;
+    raisesSpend: boolean;
+    raisedItemsAmount: number;
+  }) {
+    if (!staged) return;
+    const total = Math.round((staged.totalAmount + money.amountDelta) * 100) / 100;
+    if (money.raisesSpend) {
+      const threshold = effectiveApprovalThreshold(options.approvalThreshold, policy);
+      const limit = threshold === undefined ? undefined : Math.max(threshold, approvedTotal ?? 0);
+      if (limit !== undefined && total > limit)
+        throw ApplicationFailure.create({
+          type: 'CorrectionsNeedApproval',
+          message:
+            `these corrections would raise the campaign's total to ${total}, above ` +
+            (approvedTotal !== undefined && approvedTotal >= (threshold ?? 0)
+              ? `the approved total ${limit}`
+              : `the approval threshold ${limit}`) +
+            ': refused, nothing was changed. Correct within the limit, or send the rest as a new campaign (which is approved on its own)',
+          nonRetryable: true,
+        });
+      if (options.preflightBalanceCheck) {
+        const balance = await tangoActivities.getAccountBalance.executeWithOptions(
+          { summary: 'balance check for corrections' },
+          [{ customerIdentifier: input.customerIdentifier, accountIdentifier: input.accountIdentifier }],
+        );
+        if (balance.currentBalance < money.raisedItemsAmount)
+          throw ApplicationFailure.create({
+            type: 'InsufficientFundsForCorrections',
+            message: `balance ${balance.currentBalance} does not cover the corrected items (${money.raisedItemsAmount}): refused, nothing was changed; add funds and send the corrections again`,
+            nonRetryable: true,
+          });
+      }
+    }
+    staged.totalAmount = total;
+  }
 
   setHandler(
     submitCorrectionsUpdate,
@@ -383,6 +434,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     approveUpdate,
     ({ approver }) => {
       approvedBy = approver;
+      approvedTotal = staged?.totalAmount;
       changed += 1;
       return { approvedBy: approver };
     },
@@ -393,6 +445,18 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         if (approvedBy !== undefined || rejectedBy !== undefined)
           throw new Error('the campaign has already been approved or rejected');
         if (!approver?.trim()) throw new Error('approve: name the approver');
+        // The worker's policy: whoever started the campaign does not approve it (identities as the
+        // clients state them: docs/operations.md says what this is worth and how to restrict access).
+        if (policy?.requireDistinctApprover) {
+          if (!input.requestedBy?.trim())
+            throw new Error(
+              "approve: the worker's policy requires an approver other than the starter, and this campaign was started without requestedBy: reject it and start it again with requestedBy set",
+            );
+          if (sameIdentity(approver, input.requestedBy))
+            throw new Error(
+              `approve: ${approver.trim()} started this campaign (requestedBy); the worker's policy requires someone else to approve it`,
+            );
+        }
       },
     },
   );
@@ -479,6 +543,12 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         ],
       );
       staged = { items: result.items, chunks: result.chunks, totalAmount: result.totalAmount };
+      // Money controls: the worker's policy for this account, read once (its result is in history).
+      if (patched('campaign-policy'))
+        policy = await stagingActivities.campaignPolicy.executeWithOptions(
+          { summary: 'read the spending policy' },
+          [{ accountIdentifier: input.accountIdentifier }],
+        );
       if (useSearchAttributes) {
         upsertSearchAttributes([
           { key: searchAttributes.campaignId, value: campaignId },
@@ -496,10 +566,15 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         return await finish();
       }
 
-      if (options.approvalThreshold !== undefined && staged.totalAmount > options.approvalThreshold) {
+      // The lower of the campaign's threshold and the policy's floor: a campaign cannot raise or remove it.
+      const approvalThreshold = effectiveApprovalThreshold(options.approvalThreshold, policy);
+      if (approvalThreshold !== undefined && staged.totalAmount > approvalThreshold) {
         setStatus(
           'awaiting-approval',
-          `total ${staged.totalAmount} exceeds the approval threshold ${options.approvalThreshold}`,
+          `total ${staged.totalAmount} exceeds the approval threshold ${approvalThreshold}` +
+            (approvalThreshold !== options.approvalThreshold
+              ? ` (the worker's policy, ${policy?.source})`
+              : ''),
         );
         await condition(
           () => approvedBy !== undefined || rejectedBy !== undefined || cancelReason !== undefined,
@@ -703,6 +778,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       inFlight: Object.fromEntries(inFlight),
       finished,
       ...(approvedBy ? { approvedBy } : {}),
+      ...(policy ? { policy } : {}),
+      ...(approvedTotal !== undefined ? { approvedTotal } : {}),
       operatorSequence,
       ...(failureThreshold ? { failureThreshold } : {}),
       ...(thresholdAcknowledgedAt !== undefined ? { thresholdAcknowledgedAt } : {}),

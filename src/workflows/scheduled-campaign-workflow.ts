@@ -109,6 +109,8 @@ export async function scheduledCampaignWorkflow(
         {
           campaignId,
           ...input.campaign,
+          // The starter, as the approval gate compares it with the approver.
+          requestedBy: `schedule ${input.scheduleId}`,
           items: { storeKey: items.storeKey },
           ...(claimed ? { registryClaim } : {}),
           ...(input.useSearchAttributes === false ? { useSearchAttributes: false } : {}),

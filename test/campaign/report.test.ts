@@ -128,9 +128,28 @@ describe('CSV writer', () => {
     assert.equal(lines.length, rows.length + 2, 'header, rows, and the empty string after the last CRLF');
     assert.equal(lines[1], 'd-1,delivered,,,,,1,c-0,RL-1,COMPLETE,,U000001,25,EMAIL,,false');
     assert.ok(lines[2]!.includes(`"blocked; =cmd|"" /C calc""!A0, not an email"`), lines[2]);
-    assert.equal(csvCell('=1+1', 'reason'), "'=1+1");
-    assert.equal(csvCell('-5'), '-5', 'non-text columns are left as they are');
+    assert.equal(csvCell('=1+1'), "'=1+1");
+    assert.equal(csvCell(-5), '-5', 'numbers are written as they are');
     assert.equal(csvCell(' padded'), '" padded"');
+  });
+
+  it('guards every text column of the report, not only the free-text ones', async () => {
+    const hostile = {
+      ...rows[0]!,
+      externalRefLineItemID: '=HYPERLINK("http://x.test","id")',
+      externalRefID: '+c-0',
+      tangoLineItemId: '@SUM(A1)',
+      tangoStatus: '-COMPLETE',
+      utid: '\tU1',
+      deliveryMethod: '\rEMAIL',
+      scheduledFor: "'quoted",
+    };
+    const csv = await text(reportCsvChunks([hostile]));
+    const cells = csv.split('\r\n')[1]!;
+    assert.ok(cells.startsWith(`"'=HYPERLINK(""http://x.test"",""id"")"`), cells);
+    for (const guarded of ["'+c-0", "'@SUM(A1)", "'-COMPLETE", "'\tU1", "'\rEMAIL", "''quoted"])
+      assert.ok(cells.includes(guarded), `${JSON.stringify(guarded)} in ${JSON.stringify(cells)}`);
+    assert.ok(cells.includes(',25,'), 'the amount is a number, written as it is');
   });
 
   it('streams large reports in bounded chunks', async () => {

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NO_SOURCES, type SourceLimits } from '../../src/activities/sources.ts';
+import type { CampaignPolicy } from '../../src/campaign/policy.ts';
 import { allSearchAttributes } from '../../src/definitions.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
@@ -49,7 +51,11 @@ export interface CampaignStack {
   uiUrl?: string;
   /** Every Tango request the worker made, when the stack was started with `recordRequests: true`. */
   requests?: RequestLogProxy;
-  startWorker(options?: { errorClassOverrides?: ErrorClassOverrides }): Promise<Worker>;
+  startWorker(options?: {
+    errorClassOverrides?: ErrorClassOverrides;
+    sourceLimits?: SourceLimits;
+    policy?: CampaignPolicy;
+  }): Promise<Worker>;
   close(): Promise<void>;
 }
 
@@ -95,6 +101,9 @@ export async function startCampaignStack(
         store,
         tango,
         workflowBundle: await workflowBundle(),
+        // Scheduled-campaign tests read their sources from temporary directories.
+        sourceLimits: workerOptions.sourceLimits ?? { ...NO_SOURCES, roots: [tmpdir()] },
+        ...(workerOptions.policy ? { policy: workerOptions.policy } : {}),
         ...(workerOptions.errorClassOverrides
           ? { errorClassOverrides: workerOptions.errorClassOverrides }
           : {}),

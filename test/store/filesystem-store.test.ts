@@ -1,6 +1,6 @@
 // The filesystem claim-check store: atomic overwrite, streaming, listing order, key safety.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,33 @@ describe('FileSystemStore', () => {
   });
   after(async () => {
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps objects owner-only (0600 files, 0700 directories) whatever the umask', async () => {
+    const previous = process.umask(0);
+    try {
+      const private_ = new FileSystemStore(path.join(root, 'private'));
+      await private_.put('campaigns/p/items.jsonl', 'recipients');
+      await private_.put(
+        'campaigns/p/streamed.jsonl',
+        (async function* () {
+          yield 'a';
+          yield 'b';
+        })(),
+      );
+      assert.equal(await private_.createIfAbsent('registry/campaigns/p.json', '{}'), true);
+      const mode = async (...parts: string[]) =>
+        (await stat(path.join(root, 'private', ...parts))).mode & 0o777;
+      assert.equal(await mode(), 0o700, 'the store root');
+      assert.equal(await mode('campaigns'), 0o700);
+      assert.equal(await mode('campaigns', 'p'), 0o700);
+      assert.equal(await mode('registry', 'campaigns'), 0o700);
+      assert.equal(await mode('campaigns', 'p', 'items.jsonl'), 0o600);
+      assert.equal(await mode('campaigns', 'p', 'streamed.jsonl'), 0o600);
+      assert.equal(await mode('registry', 'campaigns', 'p.json'), 0o600);
+    } finally {
+      process.umask(previous);
+    }
   });
 
   it('writes, reads, overwrites and deletes objects in nested keys', async () => {
