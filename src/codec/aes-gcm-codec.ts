@@ -40,6 +40,8 @@ export class PayloadDecryptionError extends Error {
   constructor(
     message: string,
     readonly keyId: string | undefined,
+    /** True when the payload names a key this codec does not hold. */
+    readonly unknownKey = false,
   ) {
     super(message);
     this.name = 'PayloadDecryptionError';
@@ -193,9 +195,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const key = this.keysById.get(keyId);
     if (!key) {
       throw new PayloadDecryptionError(
-        `payload was encrypted with key "${keyId}", which is not among the configured keys ` +
-          `(${[...this.keysById.keys()].join(', ')}); add it to CODEC_KEYS after the current key to decrypt old data`,
+        // The configured ids are not listed: this message can reach callers of the codec server.
+        `payload was encrypted with key "${keyId}", which is not among the configured keys; ` +
+          'add it to CODEC_KEYS after the current key to decrypt old data',
         keyId,
+        true,
       );
     }
     const data = payload.data ?? new Uint8Array();

@@ -167,10 +167,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
       result = await (action === 'encode' ? options.codec.encode(payloads) : options.codec.decode(payloads));
     } catch (error) {
       // An unknown key or altered ciphertext is a property of the data sent, not a server fault.
-      // The codec's own message for an unknown key lists the configured key ids: not for callers.
       const message = (error as Error).message;
-      const unknownKey =
-        error instanceof PayloadDecryptionError && /not among the configured keys/.test(message);
+      const unknownKey = error instanceof PayloadDecryptionError && error.unknownKey;
       throw new HttpError(422, `${action} failed: ${unknownKey ? 'unknown key id' : message}`);
     }
     response.writeHead(200, { ...cors, 'Content-Type': 'application/json' });
