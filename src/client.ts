@@ -484,7 +484,7 @@ export class CampaignClient {
     const campaignId = id.data;
     // The starter as the approval gate compares it with the approver: the caller's name, else this
     // client's Temporal identity (what the server records as the start's identity too).
-    if (!input.requestedBy?.trim()) input = { ...input, requestedBy: this.client.options.identity };
+    if (!input.requestedBy?.trim()) input = { ...input, requestedBy: this.client.options?.identity };
     if ((input.items === undefined) === (options.items === undefined))
       throw new InvalidInputError('the campaign input', [
         {
