@@ -15,6 +15,7 @@ import { codecDataConverter, createPayloadCodec } from './codec/index.ts';
 import { openStore } from './store/open.ts';
 import type { CampaignStore } from './store/store.ts';
 import { storeTokenCacheFor } from './store/token-cache.ts';
+import { StoreRequestGate } from './store/request-gate.ts';
 import { TangoClient } from './tango/client.ts';
 import { isLoopbackUrl } from './tango/config.ts';
 import { createCampaignWorker } from './worker-factory.ts';
@@ -216,6 +217,8 @@ export async function startCampaignWorker(
   const tango = new TangoClient(config.tango, {
     ...(logger ? { logger } : {}),
     ...(tokenCache ? { tokenCache } : {}),
+    // Spaced per process, and held back everywhere after a 429 or an error (docs/operations.md).
+    requestGate: new StoreRequestGate(store, { tps: config.tango.tps }),
   });
   const connection = options.connection ?? (await NativeConnection.connect(config.temporal.connection));
   const codec = createPayloadCodec(config.codec);

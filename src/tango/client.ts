@@ -47,6 +47,19 @@ export interface TangoClientOptions {
   now?: () => number;
   /** Share the OAuth token with other processes through this cache (ignored for Basic auth). */
   tokenCache?: TokenCache;
+  /** Spaces every API request and holds them back after Tango asked to wait (see RequestGate). */
+  requestGate?: RequestGate;
+}
+
+/**
+ * Tango's request budget, as the client sees it: `beforeRequest` resolves when a request may go out
+ * (spacing, and no request before a Retry-After or the >= 1 s Tango asks after an error);
+ * `afterResponse` tells it what the request got. A store-backed gate is shared by every worker.
+ */
+export interface RequestGate {
+  beforeRequest(): Promise<void>;
+  /** `status` is undefined for a network failure or timeout. */
+  afterResponse(outcome: { status?: number; retryAfterMs?: number }): Promise<void>;
 }
 
 export interface CreateAsyncOrderResult {
@@ -96,9 +109,11 @@ export class TangoClient {
   readonly #auth: TangoAuthenticator;
   readonly #logger: TangoLogger;
   readonly #basePath: string;
+  readonly #gate: RequestGate | undefined;
 
   constructor(config: TangoConfig, options: TangoClientOptions = {}) {
     this.#logger = options.logger ?? silentLogger;
+    this.#gate = options.requestGate;
     this.#basePath = new URL(config.baseUrl).pathname.replace(/\/+$/, '');
     this.#auth = createAuthenticator(config.auth, {
       timeoutMs: config.timeoutMs,
@@ -350,6 +365,7 @@ export class TangoClient {
     authorization: string,
     options: SendOptions<S>,
   ) {
+    await this.#gate?.beforeRequest();
     const started = performance.now();
     try {
       const response = await this.#http(relativePath, {
@@ -368,10 +384,15 @@ export class TangoClient {
         requestId: headerValue(response.headers['x-request-id']),
         ms: Math.round(performance.now() - started),
       });
+      await this.#gate?.afterResponse({
+        status: response.statusCode,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+      });
       return response;
     } catch (error) {
       // Cancelled by the caller: surface the caller's reason, not a network failure.
       options.signal?.throwIfAborted();
+      await this.#gate?.afterResponse({});
       const failure = toNetworkError(error, method, path);
       this.#logger.debug('tango request failed', {
         method,

@@ -1,0 +1,84 @@
+// The shared request gate: requests spaced per process, and no request from any process before a
+// Retry-After (or the 1 s Tango asks after an error) that another process was told.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { QUIET_UNTIL_KEY, StoreRequestGate } from '../../src/store/request-gate.ts';
+
+/** A clock the gates share; sleeping moves it (and records the wait). */
+function fakeTime() {
+  const time = { now: 1_000_000, slept: [] as number[] };
+  return {
+    time,
+    now: () => time.now,
+    sleep: async (ms: number) => {
+      time.slept.push(ms);
+      time.now += ms;
+    },
+  };
+}
+
+describe('StoreRequestGate', () => {
+  it('spaces the requests of one process at 1/TPS, concurrent callers included', async () => {
+    const clock = fakeTime();
+    const gate = new StoreRequestGate(new MemoryStore(), { tps: 2, now: clock.now, sleep: clock.sleep });
+    const sentAt: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        await gate.beforeRequest();
+        sentAt.push(clock.time.now);
+      }),
+    );
+    assert.deepEqual(
+      sentAt.map((at) => at - sentAt[0]!),
+      [0, 500, 1000, 1500],
+    );
+  });
+
+  it("holds every process's requests until a 429's Retry-After has passed", async () => {
+    const clock = fakeTime();
+    const store = new MemoryStore();
+    const a = new StoreRequestGate(store, { tps: 10, now: clock.now, sleep: clock.sleep });
+    const b = new StoreRequestGate(store, { tps: 10, now: clock.now, sleep: clock.sleep });
+    await a.beforeRequest();
+    const answeredAt = clock.time.now;
+    await a.afterResponse({ status: 429, retryAfterMs: 3000 });
+    assert.ok(await store.exists(QUIET_UNTIL_KEY));
+    await b.beforeRequest();
+    assert.ok(clock.time.now >= answeredAt + 3000, 'the other process waited out the Retry-After');
+  });
+
+  it('waits at least 1 s after a 5xx or a network failure, and not after a success', async () => {
+    const clock = fakeTime();
+    const store = new MemoryStore();
+    const gate = new StoreRequestGate(store, { tps: 100, now: clock.now, sleep: clock.sleep });
+    await gate.beforeRequest();
+    await gate.afterResponse({ status: 200 });
+    assert.equal(await store.exists(QUIET_UNTIL_KEY), false);
+    await gate.afterResponse({ status: 503 });
+    let before = clock.time.now;
+    await gate.beforeRequest();
+    assert.ok(clock.time.now - before >= 1000);
+    await gate.afterResponse({});
+    before = clock.time.now;
+    await gate.beforeRequest();
+    assert.ok(clock.time.now - before >= 1000);
+    // A 429 without Retry-After also waits the 1 s.
+    await gate.afterResponse({ status: 429 });
+    before = clock.time.now;
+    await gate.beforeRequest();
+    assert.ok(clock.time.now - before >= 1000);
+  });
+
+  it('keeps working when the store fails once', async () => {
+    const clock = fakeTime();
+    const store = new MemoryStore();
+    let failures = 1;
+    const flaky = Object.assign(Object.create(store) as MemoryStore, {
+      get: (key: string) => (failures-- > 0 ? Promise.reject(new Error('disk')) : store.get(key)),
+    });
+    const gate = new StoreRequestGate(flaky, { tps: 10, now: clock.now, sleep: clock.sleep });
+    await assert.rejects(gate.beforeRequest(), /disk/);
+    await gate.beforeRequest();
+  });
+});
