@@ -25,6 +25,7 @@ import {
   orderFinalBookKey,
   roundLineItemsPageKey,
   roundOrderKey,
+  roundSettleProgressKey,
   roundRejectedKey,
 } from '../campaign/book-keys.ts';
 import { getJson, putJson, putJsonLines, readJsonLines } from '../store/json.ts';
@@ -82,6 +83,21 @@ export interface SettleResult {
   pending: number;
   /** The earliest delivery date of the order's scheduled items (ISO). */
   nextScheduled?: string;
+}
+
+export type SettleStepResult =
+  { settled: false; final: boolean; orderStatus?: string } | ({ settled: true } & SettleResult);
+
+/** How far settling a round got (the store key beside its pages): any call or retry goes on from here. */
+interface SettleProgress {
+  pages: number;
+  cursor?: string;
+  /** Every page read. */
+  paged: boolean;
+  /** Ids looked up in this pass, and what the lookups found. */
+  checked: string[];
+  found: Record<string, TangoItemRecord>;
+  lookups?: number;
 }
 
 export type OperatorAction =
@@ -453,12 +469,14 @@ export function createOrderActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Reads every line item of the round's order (cursor pages of up to 500, each stored, resumed after
-   * a retry from the last heartbeated cursor), looks up by id only the items absent from the pages,
-   * and settles each item we sent by Tango's own record of it. An item Tango holds that we never
-   * sent in this order is a collision: nothing is settled.
+   * Settles the round's order item by item with at most `budget` Tango requests in this call: reads
+   * every line item (cursor pages of up to 500, each stored; progress in the store, so any later call
+   * or retry goes on where the last one stopped; pages read while the order was still processing are
+   * never stored), looks up by id only the items absent from the pages, and decides each item we sent
+   * by Tango's own record of it. An item Tango holds that we never sent in this order is a collision:
+   * nothing is settled.
    */
-  async function settleOrderRound(input: RoundInput): Promise<SettleResult> {
+  async function settleWithin(input: RoundInput, budget: number): Promise<SettleStepResult> {
     const { campaignId, chunk, round, step, externalRefID } = input;
     const context = Context.current();
     const record = await readRecord(campaignId, chunk, round);
@@ -466,51 +484,33 @@ export function createOrderActivities(deps: ActivityDeps) {
     const ref = await orderRef(campaignId, externalRefID);
     const definition = await loadCampaignDefinition(store, campaignId);
     const entries = await readBook(campaignId, chunk, step);
+    const progressKey = roundSettleProgressKey(campaignId, chunk, round);
+    const fresh = (): SettleProgress => ({ pages: 0, paged: false, checked: [], found: {} });
+    const progress: SettleProgress = (await store.exists(progressKey))
+      ? ((await getJson(store, progressKey)) as SettleProgress)
+      : fresh();
+    const save = () => putJson(store, progressKey, progress);
+    let requests = 0;
 
-    // 1. Every line item, page by page. Pages are trusted only when read from a final order: an
-    //    attempt that found it still processing stored nothing and heartbeated nothing.
-    const resume = context.info.heartbeatDetails as
-      { cursor?: string; page: number; final?: boolean; done?: boolean } | undefined;
-    let page = resume?.final ? resume.page : 0;
-    const startCursor = resume?.final ? resume.cursor : undefined;
-    if (!(resume?.final && resume.done)) {
+    // 1. Every line item, a page per request.
+    while (!progress.paged) {
+      if (requests >= budget) return { settled: false, final: true };
+      let order;
       try {
-        for await (const result of tango.lineItemPages(ref, {
+        order = await tango.getAsyncOrder(ref, {
           maxResults: PAGE_SIZE,
-          ...(startCursor ? { startCursor } : {}),
-        })) {
-          if (!isFinalOrderStatus(result.order.orderStatus)) {
-            throw ApplicationFailure.create({
-              type: failureTypes.notSettled,
-              message: `order ${externalRefID} is ${result.order.orderStatus ?? 'without a status'}, not final yet: settling again shortly`,
-              nextRetryDelay: '5 seconds',
-            });
-          }
-          const stored: StoredPage = {
-            order: {
-              orderStatus: result.order.orderStatus,
-              orderErrors: result.order.orderErrors.map((error) => ({
-                code: error.errorCode,
-                message: error.errorMessage,
-              })),
-            },
-            lineItems: result.lineItems,
-          };
-          await putJson(store, roundLineItemsPageKey(campaignId, chunk, round, page), stored);
-          page += 1;
-          context.heartbeat({ cursor: result.nextCursor, page, final: true, done: !result.nextCursor });
-        }
+          ...(progress.cursor ? { nextCursor: progress.cursor } : {}),
+        });
       } catch (error) {
-        if (error instanceof ApplicationFailure) throw error;
-        if (error instanceof TangoHttpError && error.status === 404) {
+        if (error instanceof TangoHttpError && error.status === 404)
           notFoundFor(record, `settle ${externalRefID}`);
-        } else if (
-          startCursor &&
+        else if (
+          progress.cursor &&
           error instanceof TangoHttpError &&
           (error.status === 400 || error.status === 422)
         ) {
           // Tango no longer takes the stored cursor: read the order again from its first page.
-          context.heartbeat({ page: 0 });
+          await putJson(store, progressKey, fresh());
           throw ApplicationFailure.create({
             type: failureTypes.notSettled,
             message: `Tango refused the saved cursor of order ${externalRefID}: reading it again from the first page`,
@@ -519,6 +519,38 @@ export function createOrderActivities(deps: ActivityDeps) {
         }
         throw toTemporalFailure(error);
       }
+      requests += 1;
+      if (!isFinalOrderStatus(order.orderStatus)) {
+        if (progress.pages > 0) await putJson(store, progressKey, fresh());
+        return {
+          settled: false,
+          final: false,
+          ...(order.orderStatus ? { orderStatus: order.orderStatus } : {}),
+        };
+      }
+      const stored: StoredPage = {
+        order: {
+          orderStatus: order.orderStatus,
+          orderErrors: order.orderErrors.map((error) => ({
+            code: error.errorCode,
+            message: error.errorMessage,
+          })),
+        },
+        lineItems: order.lineItems,
+      };
+      await putJson(store, roundLineItemsPageKey(campaignId, chunk, round, progress.pages), stored);
+      const next = order.pagination?.nextCursor;
+      const more = next !== undefined && next !== '' && order.pagination?.nextPageAvailable !== false;
+      if (more && next === progress.cursor)
+        throw ApplicationFailure.create({
+          type: failureTypes.badResponse,
+          message: `Tango returned cursor ${next} twice while paging order ${externalRefID}; asking again later`,
+        });
+      progress.pages += 1;
+      progress.cursor = more ? next : undefined;
+      progress.paged = !more;
+      await save();
+      context.heartbeat(progress.pages);
     }
 
     // 2. Tango's record of each item, by our (trimmed) id.
@@ -527,14 +559,13 @@ export function createOrderActivities(deps: ActivityDeps) {
     );
     const records = new Map<string, TangoItemRecord>();
     const foreign: string[] = [];
-    let orderStatus: string | undefined;
-    let orderErrors: ItemError[] = [];
     const pages: StoredPage[] = [];
-    for (let index = 0; index < page; index += 1) {
+    for (let index = 0; index < progress.pages; index += 1)
       pages.push(
         (await getJson(store, roundLineItemsPageKey(campaignId, chunk, round, index))) as StoredPage,
       );
-    }
+    let orderStatus: string | undefined;
+    let orderErrors: ItemError[] = [];
     for (const stored of pages) {
       orderStatus = stored.order.orderStatus ?? orderStatus;
       orderErrors = stored.order.orderErrors.length > 0 ? stored.order.orderErrors : orderErrors;
@@ -562,8 +593,10 @@ export function createOrderActivities(deps: ActivityDeps) {
       });
       throw collisionFailure(externalRefID, collision);
     }
+    for (const [id, found] of Object.entries(progress.found))
+      records.set(id, strongerRecord(records.get(id), found));
 
-    // 3. Items we sent that the pages do not show: looked up by id (50 per request); confirmed not
+    // 3. Items we sent that the pages do not show: looked up by id, 50 per request; confirmed not
     //    held only after the visibility grace, so that a GET lagging the POST never resends anything.
     const rejectedKey = roundRejectedKey(campaignId, chunk, round);
     const rejected = new Map(
@@ -573,38 +606,52 @@ export function createOrderActivities(deps: ActivityDeps) {
           : {},
       ),
     );
-    const absent = entries
-      .filter((entry) => entry.state === 'submitted' && entry.externalRefID === externalRefID)
-      .map((entry) => entry.id)
-      .filter((id) => !records.has(id) && !rejected.has(id));
-    let lookups = 0;
-    const notHeld = new Set<string>();
-    if (absent.length > 0) {
-      for (let start = 0; start < absent.length; start += LOOKUP_BATCH) {
-        const batch = absent.slice(start, start + LOOKUP_BATCH);
-        const found = await tangoCall(() => tango.lookupLineItems(ref, batch));
-        lookups += 1;
-        for (const item of found) {
-          const id = item.externalRefLineItemID.trim();
-          if (ours.has(id)) records.set(id, strongerRecord(records.get(id), recordOf(item, errorsOf(item))));
-        }
+    const absent = () =>
+      entries
+        .filter((entry) => entry.state === 'submitted' && entry.externalRefID === externalRefID)
+        .map((entry) => entry.id)
+        .filter((id) => !records.has(id) && !rejected.has(id));
+    for (;;) {
+      const checked = new Set(progress.checked);
+      const batch = absent()
+        .filter((id) => !checked.has(id))
+        .slice(0, LOOKUP_BATCH);
+      if (batch.length === 0) break;
+      if (requests >= budget) return { settled: false, final: true };
+      const found = await tangoCall(() => tango.lookupLineItems(ref, batch));
+      requests += 1;
+      for (const item of found) {
+        const id = item.externalRefLineItemID.trim();
+        if (!ours.has(id)) continue;
+        const seen = strongerRecord(records.get(id), recordOf(item, errorsOf(item)));
+        records.set(id, seen);
+        progress.found[id] = seen;
       }
-      const stillAbsent = absent.filter((id) => !records.has(id));
-      if (stillAbsent.length > 0) {
-        const since = now() - Date.parse(record?.firstAttemptAt ?? new Date(0).toISOString());
-        if (since < graceMs) {
-          throw ApplicationFailure.create({
-            type: failureTypes.notVisibleYet,
-            message: `order ${externalRefID}: Tango does not show ${stillAbsent.length} of the items we sent yet (first: ${stillAbsent[0]}); asking again shortly`,
-            nextRetryDelay: Math.min(
-              1000 * 2 ** Math.min(context.info.attempt - 1, 10),
-              NOT_VISIBLE_MAX_DELAY_MS,
-            ),
-          });
-        }
-        for (const id of stillAbsent) notHeld.add(id);
-      }
+      progress.checked.push(...batch);
+      progress.lookups = (progress.lookups ?? 0) + 1;
+      await save();
     }
+    const stillAbsent = absent();
+    const notHeld = new Set<string>();
+    if (stillAbsent.length > 0) {
+      const since = now() - Date.parse(record?.firstAttemptAt ?? new Date(0).toISOString());
+      if (since < graceMs) {
+        // Looked up again on the next attempt.
+        progress.checked = [];
+        await save();
+        throw ApplicationFailure.create({
+          type: failureTypes.notVisibleYet,
+          message: `order ${externalRefID}: Tango does not show ${stillAbsent.length} of the items we sent yet (first: ${stillAbsent[0]}); asking again shortly`,
+          nextRetryDelay: Math.min(
+            1000 * 2 ** Math.min(context.info.attempt - 1, 10),
+            NOT_VISIBLE_MAX_DELAY_MS,
+          ),
+        });
+      }
+      for (const id of stillAbsent) notHeld.add(id);
+    }
+
+    // 4. Every item we sent, by its record.
     const outcome = settleRound(
       entries,
       { round, externalRefID, rejected, records, notHeld, readAt: new Date(now()).toISOString() },
@@ -613,14 +660,41 @@ export function createOrderActivities(deps: ActivityDeps) {
     );
     const bookKey = await writeBook(campaignId, chunk, step + 1, entries);
     return {
+      settled: true,
       bookKey,
       counts: countBook(entries),
       failuresThisRound: outcome.seen,
-      pages: page,
-      lookups,
+      pages: progress.pages,
+      lookups: progress.lookups ?? 0,
       pending: outcome.pending,
       ...(outcome.nextScheduled ? { nextScheduled: outcome.nextScheduled } : {}),
     };
+  }
+
+  /**
+   * The whole settle of a round in one activity (orders that started before settling went one
+   * request per activity; it is also what a retried attempt of theirs runs).
+   */
+  async function settleOrderRound(input: RoundInput): Promise<SettleResult> {
+    const result = await settleWithin(input, Infinity);
+    if (result.settled) {
+      const { settled: _settled, ...settleResult } = result;
+      return settleResult;
+    }
+    throw ApplicationFailure.create({
+      type: failureTypes.notSettled,
+      message: `order ${input.externalRefID} is ${result.orderStatus ?? 'without a status'}, not final yet: settling again shortly`,
+      nextRetryDelay: '5 seconds',
+    });
+  }
+
+  /**
+   * One Tango request towards settling the round (a page, or a lookup of up to 50 ids), so that the
+   * task-queue rate limit counts every request: `settled: false, final: true` means call again at
+   * once; `final: false` means Tango is still processing the order (wait for its webhook or poll).
+   */
+  async function settleOrderStep(input: RoundInput): Promise<SettleStepResult> {
+    return settleWithin(input, 1);
   }
 
   /**
@@ -762,6 +836,7 @@ export function createOrderActivities(deps: ActivityDeps) {
     submitOrderRound,
     getOrderStatus,
     settleOrderRound,
+    settleOrderStep,
     recheckOrderItems,
     applyOrderInput,
     sealOrderBook,

@@ -36,6 +36,11 @@ export function roundLineItemsPageKey(
   return `${orderRoundPrefix(campaignId, chunk, round)}line-items/page-${pad(page, 6)}.json`;
 }
 
+/** How far settling the round got (JSON): pages read, their cursor, ids looked up and found. */
+export function roundSettleProgressKey(campaignId: string, chunk: number, round: number): string {
+  return `${orderRoundPrefix(campaignId, chunk, round)}settle-progress.json`;
+}
+
 /**
  * The round's record of its POST (JSON): when it was first attempted, whether Tango acknowledged it
  * (any 2xx), what it answered, and a collision when the order under this externalRefID is not ours.

@@ -78,6 +78,13 @@ function activities(store: MemoryStore, tango: Partial<TangoApi>) {
   });
 }
 
+/** One page of an order as GET returns it, with a cursor to the next when there is one. */
+const pageOf = (patch: Partial<AsyncOrderDetail>, lineItems: LineItemDetail[], nextCursor?: string) =>
+  order({
+    ...patch,
+    lineItems,
+    ...(nextCursor ? { pagination: { nextCursor, nextPageAvailable: true } as never } : {}),
+  });
 const notFound = () => new TangoHttpError({ status: 404, body: 'not found', method: 'GET', path: '/x' });
 const created = (patch: Record<string, unknown> = {}) =>
   ({
@@ -243,7 +250,7 @@ describe('submitOrderRound', () => {
           },
         } as never;
       },
-      lineItemPages: () => {
+      getAsyncOrder: () => {
         throw new Error('settling a collision must not read Tango');
       },
     });
@@ -329,20 +336,15 @@ describe('settleOrderRound', () => {
     const looked: string[][] = [];
     const deliveryDate = later(8);
     const { settleOrderRound } = activities(store, {
-      async *lineItemPages(_ref, options) {
-        assert.equal(options?.failedOnly, undefined, 'every item is read, not only the failed ones');
-        assert.equal(options?.maxResults, 500);
-        yield {
-          order: order({ totalLineItems: 5 }),
-          lineItems: [
-            lineItem('a', 'COMPLETE', { referenceLineItemId: 'RL-a' }),
-            failedItem('b', 'PROCESSING_ERROR'),
-            lineItem('c', 'PENDING', { scheduledDeliveryDate: deliveryDate }),
-            lineItem('d', 'PENDING'),
-          ],
-          cursor: undefined,
-          nextCursor: undefined,
-        };
+      getAsyncOrder: async (_ref, query) => {
+        assert.equal(query?.failedOnly, undefined, 'every item is read, not only the failed ones');
+        assert.equal(query?.maxResults, 500);
+        return pageOf({ totalLineItems: 5 }, [
+          lineItem('a', 'COMPLETE', { referenceLineItemId: 'RL-a' }),
+          failedItem('b', 'PROCESSING_ERROR'),
+          lineItem('c', 'PENDING', { scheduledDeliveryDate: deliveryDate }),
+          lineItem('d', 'PENDING'),
+        ]);
       },
       lookupLineItems: async (_ref, ids) => {
         looked.push(ids);
@@ -370,13 +372,8 @@ describe('settleOrderRound', () => {
   it('does not take an item absent from the pages as not held within the visibility grace', async () => {
     const store = await submitted(['a', 'b']);
     const { settleOrderRound } = activities(store, {
-      async *lineItemPages() {
-        yield {
-          order: order({}),
-          lineItems: [lineItem('a', 'COMPLETE')],
-          cursor: undefined,
-          nextCursor: undefined,
-        };
+      getAsyncOrder: async () => {
+        return pageOf({}, [lineItem('a', 'COMPLETE')]);
       },
       lookupLineItems: async () => [],
     });
@@ -387,13 +384,11 @@ describe('settleOrderRound', () => {
   it("doesn't count the items of a failed order as delivered, nor a PENDING one", async () => {
     const store = await submitted(['a', 'b']);
     const { settleOrderRound } = activities(store, {
-      async *lineItemPages() {
-        yield {
-          order: order({ orderStatus: 'FAILED', orderErrors: [{ errorCode: 'ACCOUNT_NOT_ACTIVE' }] }),
-          lineItems: [lineItem('a', 'FAILED'), lineItem('b', 'PENDING')],
-          cursor: undefined,
-          nextCursor: undefined,
-        };
+      getAsyncOrder: async () => {
+        return pageOf({ orderStatus: 'FAILED', orderErrors: [{ errorCode: 'ACCOUNT_NOT_ACTIVE' }] }, [
+          lineItem('a', 'FAILED'),
+          lineItem('b', 'PENDING'),
+        ]);
       },
     });
     await run(settleOrderRound, settleInput);
@@ -407,14 +402,13 @@ describe('settleOrderRound', () => {
     const store = await submitted(['a', 'b']);
     let reads = 0;
     const { settleOrderRound } = activities(store, {
-      async *lineItemPages() {
+      getAsyncOrder: async () => {
         reads += 1;
-        yield {
-          order: order({}),
-          lineItems: [lineItem('a', 'COMPLETE'), lineItem('x-1', 'COMPLETE'), lineItem('b', 'COMPLETE')],
-          cursor: undefined,
-          nextCursor: undefined,
-        };
+        return pageOf({}, [
+          lineItem('a', 'COMPLETE'),
+          lineItem('x-1', 'COMPLETE'),
+          lineItem('b', 'COMPLETE'),
+        ]);
       },
     });
     await assert.rejects(run(settleOrderRound, settleInput), (error: unknown) => {
@@ -430,13 +424,8 @@ describe('settleOrderRound', () => {
   it('matches ids Tango returns with surrounding spaces', async () => {
     const store = await submitted(['a']);
     const { settleOrderRound } = activities(store, {
-      async *lineItemPages() {
-        yield {
-          order: order({}),
-          lineItems: [lineItem(' a ', 'COMPLETE')],
-          cursor: undefined,
-          nextCursor: undefined,
-        };
+      getAsyncOrder: async () => {
+        return pageOf({}, [lineItem(' a ', 'COMPLETE')]);
       },
     });
     await run(settleOrderRound, settleInput);
@@ -446,8 +435,8 @@ describe('settleOrderRound', () => {
   it('refuses to settle while a submitted item is unaccounted for', async () => {
     const store = await submitted(['a', 'b']);
     const { settleOrderRound } = activities(store, {
-      async *lineItemPages() {
-        yield { order: order({}), lineItems: [], cursor: undefined, nextCursor: undefined };
+      getAsyncOrder: async () => {
+        return pageOf({}, []);
       },
       lookupLineItems: async () => {
         throw new TangoHttpError({ status: 503, body: 'down', method: 'GET', path: '/x' });
@@ -460,64 +449,91 @@ describe('settleOrderRound', () => {
   it('does not settle an order Tango is still processing, and asks to be retried', async () => {
     const store = await submitted(['a', 'b']);
     const { settleOrderRound } = activities(store, {
-      async *lineItemPages() {
-        yield {
-          order: order({ orderStatus: 'PROCESSING' }),
-          lineItems: [lineItem('a', 'COMPLETE')],
-          cursor: undefined,
-          nextCursor: 'c1',
-        };
+      getAsyncOrder: async () => {
+        return pageOf({ orderStatus: 'PROCESSING' }, [lineItem('a', 'COMPLETE')], 'c1');
       },
     });
     await assert.rejects(run(settleOrderRound, settleInput), failureType('OrderNotSettled', true));
     assert.equal(await store.exists(orderBookKey(campaignId, 0, 2)), false, 'no item was settled');
   });
 
-  it('never trusts pages stored by an attempt that found the order still processing', async () => {
+  it('stores nothing it read while the order was still processing, and starts over when it is final', async () => {
     const store = await submitted(['a', 'b']);
     const cursors: (string | undefined)[] = [];
-    const { settleOrderRound } = activities(store, {
-      async *lineItemPages(_ref, options) {
-        cursors.push(options?.startCursor);
-        yield {
-          order: order({}),
-          lineItems: [lineItem('a', 'COMPLETE'), failedItem('b', 'RECIPIENT_BLOCKED')],
-          cursor: undefined,
-          nextCursor: undefined,
-        };
+    let final = false;
+    const { settleOrderStep } = activities(store, {
+      getAsyncOrder: async (_ref, query) => {
+        cursors.push(query?.nextCursor);
+        if (!final) return pageOf({ orderStatus: 'PROCESSING' }, [lineItem('a', 'PENDING')], 'cursor-1');
+        return pageOf({}, [lineItem('a', 'COMPLETE'), failedItem('b', 'RECIPIENT_BLOCKED')]);
       },
     });
-    // What an older attempt left: a page stored and a heartbeat past it, without the final mark.
-    await putJson(store, 'campaigns/act/orders/000000/round-000/line-items/page-000000.json', {
-      order: { orderStatus: 'PROCESSING', orderErrors: [] },
-      lineItems: [lineItem('a', 'PENDING')],
+    assert.deepEqual(await run(settleOrderStep, settleInput), {
+      settled: false,
+      final: false,
+      orderStatus: 'PROCESSING',
     });
-    await run(settleOrderRound, settleInput, { cursor: 'cursor-1', page: 1 });
-    assert.deepEqual(cursors, [undefined], 'read again from the first page');
+    final = true;
+    const settled = await run(settleOrderStep, settleInput);
+    assert.equal(settled.settled, true);
+    assert.deepEqual(cursors, [undefined, undefined], 'read again from the first page');
     const entries = await book(store, 2);
     assert.equal(entries.get('a')?.state, 'delivered');
     assert.equal(entries.get('b')?.state, 'given-up');
   });
 
-  it('resumes paging from the heartbeated cursor of a final order after a retry', async () => {
+  it('makes one Tango request per step, going on from the stored progress', async () => {
+    const store = await submitted(['a', 'b', 'c', 'd']);
+    const requests: string[] = [];
+    const { settleOrderStep } = activities(store, {
+      getAsyncOrder: async (_ref, query) => {
+        requests.push(`page ${query?.nextCursor ?? 'first'}`);
+        if (query?.nextCursor === undefined) return pageOf({}, [lineItem('a', 'COMPLETE')], 'cursor-1');
+        if (query.nextCursor === 'cursor-1') return pageOf({}, [lineItem('b', 'COMPLETE')], 'cursor-2');
+        return pageOf({}, [failedItem('c', 'PROCESSING_ERROR')]);
+      },
+      lookupLineItems: async (_ref, ids) => {
+        requests.push(`lookup ${ids.join(',')}`);
+        return [lineItem('d', 'COMPLETE')];
+      },
+    });
+    const results = [];
+    for (let call = 0; call < 10; call += 1) {
+      const before = requests.length;
+      const result = await run(settleOrderStep, settleInput);
+      assert.ok(requests.length - before <= 1, `call ${call + 1} made ${requests.length - before} requests`);
+      results.push(result.settled);
+      if (result.settled) break;
+    }
+    assert.deepEqual(requests, ['page first', 'page cursor-1', 'page cursor-2', 'lookup d']);
+    assert.deepEqual(results, [false, false, false, true], 'the last request settles in the same call');
+    const entries = await book(store, 2);
+    assert.equal(entries.get('d')?.state, 'delivered');
+    assert.equal(entries.get('c')?.state, 'queued');
+  });
+
+  it('goes on from the stored progress after a retried attempt', async () => {
     const store = await submitted(['a', 'b', 'c']);
     const cursors: (string | undefined)[] = [];
     const { settleOrderRound } = activities(store, {
-      async *lineItemPages(_ref, options) {
-        cursors.push(options?.startCursor);
-        yield {
-          order: order({}),
-          lineItems: [failedItem('c', 'PROCESSING_ERROR')],
-          cursor: options?.startCursor,
-          nextCursor: undefined,
-        };
+      getAsyncOrder: async (_ref, query) => {
+        cursors.push(query?.nextCursor);
+        return pageOf({}, [failedItem('c', 'PROCESSING_ERROR')]);
       },
     });
+    // What an attempt left before it died: page 0 of the final order and the cursor of page 1.
     await putJson(store, 'campaigns/act/orders/000000/round-000/line-items/page-000000.json', {
       order: { orderStatus: 'COMPLETE', orderErrors: [] },
       lineItems: [lineItem('a', 'COMPLETE'), failedItem('b', 'RECIPIENT_BLOCKED')],
     });
-    await run(settleOrderRound, settleInput, { cursor: 'cursor-1', page: 1, final: true });
+    await putJson(store, 'campaigns/act/orders/000000/round-000/settle-progress.json', {
+      pages: 1,
+      cursor: 'cursor-1',
+      paged: false,
+      checked: [],
+      found: {},
+    });
+    await run(settleOrderRound, settleInput);
     assert.deepEqual(cursors, ['cursor-1']);
     const entries = await book(store, 2);
     assert.equal(entries.get('a')?.state, 'delivered');
@@ -528,9 +544,6 @@ describe('settleOrderRound', () => {
   it("waits out a GET that lags the POST: 404 within the grace is retried, not a person's problem", async () => {
     const store = await submitted(['a']);
     const { settleOrderRound, getOrderStatus } = activities(store, {
-      lineItemPages: () => {
-        throw notFound();
-      },
       getAsyncOrder: async () => {
         throw notFound();
       },
@@ -555,19 +568,14 @@ describe('recheckOrderItems', () => {
     const store = await setup(['a', 'b', 'c']);
     const { submitOrderRound, settleOrderRound, recheckOrderItems } = activities(store, {
       createAsyncOrder: async () => created(),
-      async *lineItemPages() {
-        yield {
-          order: order({}),
-          lineItems: [
-            lineItem('a', 'PENDING', {
-              scheduledDeliveryDate: new Date(clock.now + 8 * 86_400_000).toISOString(),
-            }),
-            lineItem('b', 'PENDING'),
-            lineItem('c', 'COMPLETE'),
-          ],
-          cursor: undefined,
-          nextCursor: undefined,
-        };
+      getAsyncOrder: async () => {
+        return pageOf({}, [
+          lineItem('a', 'PENDING', {
+            scheduledDeliveryDate: new Date(clock.now + 8 * 86_400_000).toISOString(),
+          }),
+          lineItem('b', 'PENDING'),
+          lineItem('c', 'COMPLETE'),
+        ]);
       },
       lookupLineItems: async (_ref, ids) =>
         ids.map((id) =>

@@ -39,10 +39,8 @@ async function settleWith(error: TangoHttpError): Promise<unknown> {
   const { settleOrderRound } = createOrderActivities({
     store,
     tango: {
-      // eslint-disable-next-line require-yield -- the first page request fails
-      async *lineItemPages() {
-        throw error;
-      },
+      // The first page request fails.
+      getAsyncOrder: () => Promise.reject(error),
     } as Partial<TangoApi> as TangoApi,
     classify: (errors) => classifyErrors(errors),
     autoFixerFor: () => undefined,
