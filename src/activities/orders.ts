@@ -706,46 +706,44 @@ export function createOrderActivities(deps: ActivityDeps) {
     campaignId: string;
     chunk: number;
     step: number;
-  }): Promise<SettleResult> {
+    /** Go on after this book position (the `next` of the previous call of the same pass). */
+    after?: number;
+  }): Promise<SettleResult & { next?: number }> {
     const { campaignId, chunk, step } = input;
-    const context = Context.current();
     const definition = await loadCampaignDefinition(store, campaignId);
     const entries = await readBook(campaignId, chunk, step);
     const readAt = now();
-    const due = entries.filter(
-      (entry) =>
-        entry.state === 'submitted' ||
-        (entry.state === 'scheduled' && Date.parse(entry.scheduledFor ?? '') <= readAt),
-    );
-    const byOrder = new Map<string, BookEntry[]>();
-    for (const entry of due) {
-      const group = byOrder.get(entry.externalRefID ?? '') ?? [];
-      group.push(entry);
-      byOrder.set(entry.externalRefID ?? '', group);
-    }
-    let lookups = 0;
+    const due = entries
+      .map((entry, index) => ({ entry, index }))
+      .filter(
+        ({ entry, index }) =>
+          index > (input.after ?? -1) &&
+          (entry.state === 'submitted' ||
+            (entry.state === 'scheduled' && Date.parse(entry.scheduledFor ?? '') <= readAt)),
+      );
+    // One lookup (one Tango request) per call: up to 50 due items of one order, in book order.
+    const first = due[0];
+    const batch = first
+      ? due.filter(({ entry }) => entry.externalRefID === first.entry.externalRefID).slice(0, LOOKUP_BATCH)
+      : [];
     const seen = { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 };
-    for (const [externalRefID, group] of byOrder) {
+    let lookups = 0;
+    if (first) {
+      const externalRefID = first.entry.externalRefID ?? '';
       const ref = await orderRef(campaignId, externalRefID);
-      const ids = group.map((entry) => entry.id);
+      const ids = batch.map(({ entry }) => entry.id);
       const records = new Map<string, TangoItemRecord>();
-      for (let start = 0; start < ids.length; start += LOOKUP_BATCH) {
-        const found = await tangoCall(() =>
-          tango.lookupLineItems(ref, ids.slice(start, start + LOOKUP_BATCH)),
-        );
-        lookups += 1;
-        context.heartbeat({ lookups });
-        for (const item of found) {
-          const id = item.externalRefLineItemID.trim();
-          if (ids.includes(id))
-            records.set(id, strongerRecord(records.get(id), recordOf(item, detailErrors(item))));
-        }
+      const found = await tangoCall(() => tango.lookupLineItems(ref, ids));
+      lookups = 1;
+      for (const item of found) {
+        const id = item.externalRefLineItemID.trim();
+        if (ids.includes(id))
+          records.set(id, strongerRecord(records.get(id), recordOf(item, detailErrors(item))));
       }
-      const round = Math.max(...group.map((entry) => entry.rounds.at(-1) ?? 0));
       const outcome = settleRound(
         entries,
         {
-          round,
+          round: Math.max(...batch.map(({ entry }) => entry.rounds.at(-1) ?? 0)),
           externalRefID,
           rejected: new Map(),
           records,
@@ -756,11 +754,20 @@ export function createOrderActivities(deps: ActivityDeps) {
         classify,
         autoFixerFor(definition),
       );
-      for (const key of Object.keys(seen) as FailureClassName[]) seen[key] += outcome.seen[key];
+      Object.assign(seen, outcome.seen);
     }
+    const last = batch.at(-1)?.index;
+    const more = last !== undefined && due.some(({ index }) => index > last);
     const bookKey = await writeBook(campaignId, chunk, step + 1, entries);
-    const open = openItemsOf(entries);
-    return { bookKey, counts: countBook(entries), failuresThisRound: seen, pages: 0, lookups, ...open };
+    return {
+      bookKey,
+      counts: countBook(entries),
+      failuresThisRound: seen,
+      pages: 0,
+      lookups,
+      ...openItemsOf(entries),
+      ...(more ? { next: last } : {}),
+    };
   }
 
   /** Corrections, skips, released funds or the end of waiting, applied to the book. */
