@@ -18,6 +18,29 @@ import type { LineItemCorrection } from './workflows/corrections-input.ts';
 
 export const DEFAULT_TASK_QUEUE = 'tango-campaigns';
 
+/**
+ * The task queue of the activities that call Tango, beside the workflows' own: its
+ * `maxTaskQueueActivitiesPerSecond` is Tango's request budget (TANGO_TPS), shared by every worker,
+ * and each of these activities makes one Tango request (docs/operations.md, "The request budget").
+ */
+export function tangoTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-tango`;
+}
+
+/** The activities that call Tango, and only they, run on the Tango task queue. */
+export const TANGO_ACTIVITIES = [
+  'submitOrderRound',
+  'getOrderStatus',
+  'settleOrderRound',
+  'settleOrderStep',
+  'recheckOrderItems',
+  'getAccountBalance',
+  'preflightCampaign',
+  'patchSubmittedOrders',
+  'renewWebhookSubscription',
+  'registerWebhookSubscription',
+] as const;
+
 /** `campaign-<campaignId>`: one campaign workflow per business campaign id. */
 export function campaignWorkflowId(campaignId: string): string {
   return `campaign-${campaignId}`;

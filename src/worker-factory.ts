@@ -11,7 +11,7 @@ import { classifyErrors, type ErrorClassOverrides } from './campaign/classificat
 import { automaticFixes } from './campaign/corrections.ts';
 import type { CampaignPolicy } from './campaign/policy.ts';
 import type { AutoFixer } from './campaign/order-book.ts';
-import { DEFAULT_TASK_QUEUE } from './definitions.ts';
+import { DEFAULT_TASK_QUEUE, TANGO_ACTIVITIES, tangoTaskQueue } from './definitions.ts';
 import type { CampaignStore } from './store/store.ts';
 import type { TangoApi } from './activities/deps.ts';
 import type { WebhookSubscriptionDeps } from './activities/webhook-subscriptions.ts';
@@ -55,7 +55,20 @@ export function autoFixerFor(definition: CampaignDefinition): AutoFixer | undefi
     automaticFixes(entry.item, entry.errors ?? [], { utidFallbacks: definition.utidFallbacks });
 }
 
-export async function createCampaignWorker(options: CampaignWorkerOptions): Promise<Worker> {
+/**
+ * The two Temporal workers of one worker process: workflows and store work on the task queue, and
+ * the activities that call Tango on its Tango task queue, where `maxTaskQueueActivitiesPerSecond`
+ * is Tango's request budget for every worker together (each of them makes one request).
+ */
+export interface CampaignWorker {
+  /** Polls both queues until shutdown; resolves once both have drained. */
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): ReturnType<Worker['getState']>;
+  readonly workers: { campaign: Worker; tango: Worker };
+}
+
+export async function createCampaignWorker(options: CampaignWorkerOptions): Promise<CampaignWorker> {
   const overrides = options.errorClassOverrides ?? {};
   const activities = createActivities({
     store: options.store,
@@ -67,13 +80,45 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     ...(options.sourceLimits ? { sources: options.sourceLimits } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
   });
-  return Worker.create({
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const calls = new Set<string>(TANGO_ACTIVITIES);
+  const pick = (tango: boolean) =>
+    Object.fromEntries(Object.entries(activities).filter(([name]) => calls.has(name) === tango));
+  const campaign = await Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
-    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities,
-    ...(options.tangoTps ? { maxTaskQueueActivitiesPerSecond: options.tangoTps } : {}),
+    activities: pick(false),
     ...options.workerOptions,
   });
+  const { dataConverter, interceptors, identity, shutdownGraceTime, maxConcurrentActivityTaskExecutions } =
+    options.workerOptions ?? {};
+  const tango = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: tangoTaskQueue(taskQueue),
+    activities: pick(true),
+    ...(options.tangoTps ? { maxTaskQueueActivitiesPerSecond: options.tangoTps } : {}),
+    ...(dataConverter ? { dataConverter } : {}),
+    ...(interceptors?.activity ? { interceptors: { activity: interceptors.activity } } : {}),
+    ...(identity ? { identity } : {}),
+    ...(shutdownGraceTime !== undefined ? { shutdownGraceTime } : {}),
+    ...(maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions } : {}),
+  });
+  return {
+    workers: { campaign, tango },
+    async run() {
+      const both = [campaign.run(), tango.run()];
+      // One stopping (a fatal error, or shutdown) stops the other, so the process never half-runs.
+      await Promise.race(both).finally(() => {
+        for (const worker of [campaign, tango]) if (worker.getState() === 'RUNNING') worker.shutdown();
+      });
+      await Promise.all(both);
+    },
+    shutdown() {
+      for (const worker of [campaign, tango]) if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+    getState: () => campaign.getState(),
+  };
 }

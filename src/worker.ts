@@ -7,7 +7,6 @@ import {
   type ActivityInterceptorsFactory,
   NativeConnection,
   Runtime,
-  type Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
 import { type Env, type LogLevel, loadProcessConfig, type ProcessConfig, secretsOf } from './config.ts';
@@ -18,7 +17,7 @@ import { storeTokenCacheFor } from './store/token-cache.ts';
 import { StoreRequestGate } from './store/request-gate.ts';
 import { TangoClient } from './tango/client.ts';
 import { isLoopbackUrl } from './tango/config.ts';
-import { createCampaignWorker } from './worker-factory.ts';
+import { type CampaignWorker, createCampaignWorker } from './worker-factory.ts';
 
 const LEVELS: Record<string, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
 const REDACTED = '[redacted]';
@@ -167,7 +166,7 @@ function countResult(meter: Meter, activity: string, result: unknown): void {
 }
 
 export interface RunningCampaignWorker {
-  worker: Worker;
+  worker: CampaignWorker;
   connection: NativeConnection;
   store: CampaignStore;
   /** Runs until shutdown; then closes the connection (unless it was passed in). */

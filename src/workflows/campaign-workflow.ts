@@ -63,31 +63,23 @@ import {
 } from './types.ts';
 import { correctionsInputSchema } from './corrections-input.ts';
 import { parseWorkflowInput, validSignal } from './boundary.ts';
+import {
+  STAGING,
+  STORE_LONG,
+  STORE_STEP,
+  TANGO_LONG,
+  TANGO_REQUEST,
+  onTangoQueue,
+} from './activity-options.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
 /** Blocked orders named in the progress and failures queries (the count covers all). */
 const MAX_BLOCKED_LISTED = 20;
 
-const stagingActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['InvalidCampaignInput', 'CampaignIdInUse'],
-  },
-});
-const tangoActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
-const longTangoActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+const stagingActivities = proxyActivities<Activities>(STAGING);
+const storeActivities = proxyActivities<Activities>(STORE_STEP);
+const longStoreActivities = proxyActivities<Activities>(STORE_LONG);
 
 /** What a campaign run carries into the next one when it continues as new. */
 export interface CampaignCarry {
@@ -120,6 +112,9 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   const { carry: carried, useSearchAttributes = true, ...startInput } = rawInput;
   // A bad input (e.g. from `temporal workflow start`) fails the campaign at once, naming the fields.
   const input: CampaignInput = parseWorkflowInput(campaignInputSchema, startInput, 'campaignWorkflow');
+  // Tango calls on the Tango task queue, whose rate limit is the request budget.
+  const tangoActivities = proxyActivities<Activities>(onTangoQueue(TANGO_REQUEST));
+  const longTangoActivities = proxyActivities<Activities>(onTangoQueue(TANGO_LONG));
   const { campaignId, options } = input;
   const ref = campaignRef(campaignId);
 
@@ -317,7 +312,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     operatorSequence += 1;
     let result;
     try {
-      result = await longTangoActivities.stageOperatorInput.executeWithOptions(
+      result = await longStoreActivities.stageOperatorInput.executeWithOptions(
         { summary: kind === 'corrections' ? 'validate operator corrections' : 'validate items to skip' },
         [{ campaignId, sequence: operatorSequence, kind, payload, orders: activeOrdersWithFailures() }],
       );
@@ -411,7 +406,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   setHandler(
     updateMetadataUpdate,
     async (patch) => {
-      await tangoActivities.saveCampaignMetadata.executeWithOptions({ summary: 'save new order metadata' }, [
+      await storeActivities.saveCampaignMetadata.executeWithOptions({ summary: 'save new order metadata' }, [
         { campaignId, patch },
       ]);
       const patched = await longTangoActivities.patchSubmittedOrders.executeWithOptions(
@@ -724,7 +719,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   }
 
   async function finish(): Promise<CampaignResult> {
-    const report = await longTangoActivities.writeCampaignReport.executeWithOptions(
+    const report = await longStoreActivities.writeCampaignReport.executeWithOptions(
       { summary: 'write the final report' },
       [
         {

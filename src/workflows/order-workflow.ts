@@ -34,6 +34,7 @@ import {
   searchAttributes,
 } from '../definitions.ts';
 import { isFinalWebhookStatus } from '../tango/schemas.ts';
+import { STORE_STEP, TANGO_REQUEST, TANGO_SETTLE, onTangoQueue } from './activity-options.ts';
 import { parseWorkflowInput, validSignal } from './boundary.ts';
 import { durationMs } from './duration.ts';
 import {
@@ -63,22 +64,10 @@ const SCHEDULED_MARGIN_MS = 60 * 60_000;
 const FRESH_REF_AFTER_FUNDS = 'fresh-external-ref-after-402';
 const CONTINUE_WHILE_WAITING = 'continue-as-new-while-waiting';
 const BLOCKED_ATTRIBUTE = 'order-blocked-search-attribute';
+/** Settling one Tango request per activity (no status GET), instead of one activity per round. */
+const SETTLE_BY_STEPS = 'settle-one-request-per-activity';
 
-// Short timeouts: a worker killed mid-activity costs the order this long before the retry starts.
-// A Tango call is bounded by TANGO_TIMEOUT_MS (30 s) plus the rate limiter's wait.
-const tangoActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
-const settleActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
-const storeActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const storeActivities = proxyActivities<Activities>(STORE_STEP);
 
 // The campaign passes all of its options; the order reads these.
 const orderOptionsSchema = campaignOptionsSchema.loose().pick({
@@ -166,6 +155,9 @@ const ABANDONED = Symbol('abandoned');
 export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> {
   const input = parseWorkflowInput(orderInputSchema, rawInput, 'orderWorkflow') as OrderInput;
   const { campaignId, chunk, options } = input;
+  // Tango calls on the Tango task queue, whose rate limit is the request budget.
+  const tangoActivities = proxyActivities<Activities>(onTangoQueue(TANGO_REQUEST));
+  const settleActivities = proxyActivities<Activities>(onTangoQueue(TANGO_SETTLE));
   const state: OrderState = input.resume ?? {
     step: 0,
     round: 0,
@@ -350,10 +342,12 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
   async function submitAndSettle(): Promise<void> {
     const refId = externalRefID();
     const round = state.round;
-    if (round > 0 && state.counts.queued > 0 && durationMs(options.resubmitDelay) > 0) {
+    // resubmitDelay before round 1, doubling with every round after it.
+    const pause = durationMs(options.resubmitDelay) * 2 ** Math.max(0, round - 1);
+    if (round > 0 && state.counts.queued > 0 && pause > 0) {
       // A cancel during the pause means the round is never sent.
-      await condition(() => state.cancelReason !== undefined, options.resubmitDelay, {
-        summary: `wait ${String(options.resubmitDelay)} before round ${round}`,
+      await condition(() => state.cancelReason !== undefined, pause, {
+        summary: `wait ${Math.round(pause / 100) / 10} s before round ${round}`,
       });
       if (state.cancelReason !== undefined) return;
     }
@@ -411,19 +405,9 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
   /** Waits for the awaited round's order to be final, then settles it item by item. */
   async function settleAwaited(): Promise<void> {
     const { round, externalRefID: refId } = state.awaiting!;
-    phase = 'awaiting-tango';
-    await awaitSettled(refId, round);
-
-    phase = 'settling';
-    const settled = await untilUnblocked(
-      `settle ${refId}`,
-      () =>
-        settleActivities.settleOrderRound.executeWithOptions(
-          { summary: `read the line items of ${refId} and reconcile` },
-          [{ campaignId, chunk, round, step: state.step, externalRefID: refId }],
-        ),
-      'abandon-collision',
-    );
+    const settled = patched(SETTLE_BY_STEPS)
+      ? await settleBySteps(refId, round)
+      : await settleInOneActivity(refId, round);
     if (settled === ABANDONED) {
       await apply(
         {
@@ -448,6 +432,72 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
       markOverdue(false);
     }
     await report();
+  }
+
+  /**
+   * Waits for the webhook (or the next poll), then settles the round one Tango request per activity:
+   * the first page read tells whether Tango is done (no separate status GET); while it is still
+   * processing the order, the order waits again, the poll backing off.
+   */
+  async function settleBySteps(refId: string, round: number) {
+    const started = Date.now();
+    let delay = durationMs(options.pollInitial);
+    const maxDelay = durationMs(options.pollMax);
+    const overdueAt = started + durationMs(options.overdueAfter);
+    for (;;) {
+      phase = 'awaiting-tango';
+      const woke = await condition(() => isFinalWebhookStatus(notices.get(refId)?.status), delay, {
+        summary: `await webhook for ${refId} or read it in ${Math.round(delay / 1000)} s`,
+      });
+      phase = 'settling';
+      for (let request = 1; ; request += 1) {
+        const step = await untilUnblocked(
+          `settle ${refId}`,
+          () =>
+            settleActivities.settleOrderStep.executeWithOptions(
+              { summary: `read ${refId} (request ${request}) and reconcile` },
+              [{ campaignId, chunk, round, step: state.step, externalRefID: refId }],
+            ),
+          'abandon-collision',
+        );
+        if (step === ABANDONED || step.settled) return step;
+        if (!step.final) break;
+      }
+      // Tango is still processing the order: wait again (a webhook that said final is dropped).
+      if (woke) {
+        notices.delete(refId);
+        delay = durationMs(options.pollInitial);
+      } else {
+        delay = Math.min(delay * 2, maxDelay);
+      }
+      if (!overdue && Date.now() >= overdueAt) {
+        overdue = true;
+        markOverdue(true);
+        log.warn('order overdue: Tango has not settled it; still polling', { externalRefID: refId });
+        await report();
+      }
+      if (workflowInfo().continueAsNewSuggested) {
+        const notice = notices.get(refId);
+        state.awaiting = { round, externalRefID: refId, ...(notice ? { notice } : {}) };
+        await continueWithState();
+      }
+    }
+  }
+
+  /** How orders that started before settling by steps settle: a status GET, then one activity. */
+  async function settleInOneActivity(refId: string, round: number) {
+    phase = 'awaiting-tango';
+    await awaitSettled(refId, round);
+    phase = 'settling';
+    return untilUnblocked(
+      `settle ${refId}`,
+      () =>
+        settleActivities.settleOrderRound.executeWithOptions(
+          { summary: `read the line items of ${refId} and reconcile` },
+          [{ campaignId, chunk, round, step: state.step, externalRefID: refId }],
+        ),
+      'abandon-collision',
+    );
   }
 
   async function awaitSettled(refId: string, round: number): Promise<void> {
@@ -512,17 +562,24 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
     );
     if (state.pendingInput.length > 0 || (state.cancelReason !== undefined && state.counts.submitted === 0))
       return;
-    const rechecked = await untilUnblocked(
-      'read undecided items',
-      () =>
-        settleActivities.recheckOrderItems.executeWithOptions(
-          { summary: `read ${state.counts.submitted + state.counts.scheduled} open item(s) by id` },
-          [{ campaignId, chunk, step: state.step }],
-        ),
-      'keep-trying',
-    );
-    state.step += 1;
-    absorb(rechecked.counts, rechecked.failuresThisRound);
+    // One lookup (one Tango request) per activity, up to 50 items each, until every due item was read.
+    let rechecked;
+    let after: number | undefined;
+    do {
+      const from = after;
+      rechecked = await untilUnblocked(
+        'read undecided items',
+        () =>
+          settleActivities.recheckOrderItems.executeWithOptions(
+            { summary: `read ${state.counts.submitted + state.counts.scheduled} open item(s) by id` },
+            [{ campaignId, chunk, step: state.step, ...(from !== undefined ? { after: from } : {}) }],
+          ),
+        'keep-trying',
+      );
+      state.step += 1;
+      absorb(rechecked.counts, rechecked.failuresThisRound);
+      after = rechecked.next;
+    } while (after !== undefined);
     state.watch = {
       ...watchAfter(rechecked),
       delayMs:

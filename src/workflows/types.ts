@@ -32,8 +32,8 @@ export const campaignOptionsSchema = z
     pollMax: duration.default('15m'),
     /** An order not settled after this long is marked overdue (it keeps polling). */
     overdueAfter: duration.default('2h'),
-    /** Wait before resubmitting transient failures. */
-    resubmitDelay: duration.default('30s'),
+    /** Wait before resubmitting transient failures (round 1; doubles with every round after it). */
+    resubmitDelay: duration.default('2s'),
     /** How often orders waiting for funds check the account balance. */
     fundsCheckInterval: duration.default('1h'),
     /** Apply the safe automatic fixes (docs/architecture.md) to items that need correction. */

@@ -3,6 +3,7 @@
 // the worker's verification settings) when Tango answers 404 for the renewal; every few renewals it
 // continues as new, so its history stays short however long the deployment lives.
 import {
+  type ActivityOptions,
   continueAsNew,
   defineQuery,
   log,
@@ -13,11 +14,13 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { createActivities } from '../activities/index.ts';
+import { onTangoQueue } from './activity-options.ts';
 import { parseWorkflowInput } from './boundary.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { renewWebhookSubscription, registerWebhookSubscription } = proxyActivities<Activities>({
+/** Webhook renewals and registrations: Tango requests, on the Tango task queue. */
+const WEBHOOK_REQUEST: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: {
     initialInterval: '2s',
@@ -25,7 +28,7 @@ const { renewWebhookSubscription, registerWebhookSubscription } = proxyActivitie
     maximumInterval: '10 minutes',
     nonRetryableErrorTypes: ['WebhookRenewalNotConfigured', 'WebhookRegistrationWithoutId'],
   },
-});
+};
 
 export const DEFAULT_RENEW_MARGIN_MS = 6 * 3_600_000;
 /** How often to renew when Tango gives no expiry. */
@@ -60,6 +63,9 @@ export const webhookSubscriptionQuery = defineQuery<WebhookSubscriptionState>('w
 
 export async function webhookSubscriptionWorkflow(raw: WebhookSubscriptionInput): Promise<never> {
   const input = parseWorkflowInput(webhookSubscriptionInputSchema, raw, 'webhookSubscriptionWorkflow');
+  const { renewWebhookSubscription, registerWebhookSubscription } = proxyActivities<Activities>(
+    onTangoQueue(WEBHOOK_REQUEST),
+  );
   const margin = input.renewMarginMs ?? DEFAULT_RENEW_MARGIN_MS;
   const interval = input.renewIntervalMs ?? DEFAULT_RENEW_INTERVAL_MS;
   const perRun = input.renewalsPerRun ?? DEFAULT_RENEWALS_PER_RUN;

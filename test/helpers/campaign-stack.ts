@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { NO_SOURCES, type SourceLimits } from '../../src/activities/sources.ts';
 import type { CampaignPolicy } from '../../src/campaign/policy.ts';
 import { allSearchAttributes } from '../../src/definitions.ts';
@@ -14,7 +14,7 @@ import { FileSystemStore } from '../../src/store/filesystem.ts';
 import { TangoClient } from '../../src/tango/client.ts';
 import { loadTangoConfig } from '../../src/tango/config.ts';
 import type { SimulatorOptionsPatch } from '../../src/simulator/options.ts';
-import { createCampaignWorker, workflowsPath } from '../../src/worker-factory.ts';
+import { type CampaignWorker, createCampaignWorker, workflowsPath } from '../../src/worker-factory.ts';
 import type { ErrorClassOverrides } from '../../src/campaign/classification.ts';
 import { getJson } from '../../src/store/json.ts';
 import { reportJsonKey } from '../../src/store/keys.ts';
@@ -55,7 +55,7 @@ export interface CampaignStack {
     errorClassOverrides?: ErrorClassOverrides;
     sourceLimits?: SourceLimits;
     policy?: CampaignPolicy;
-  }): Promise<Worker>;
+  }): Promise<CampaignWorker>;
   close(): Promise<void>;
 }
 
@@ -84,7 +84,7 @@ export async function startCampaignStack(
     loadTangoConfig({ TANGO_BASE_URL: requests?.baseUrl ?? simulator.baseUrl, TANGO_TIMEOUT_MS: '5000' }),
   );
   const taskQueue = options.taskQueue ?? 'campaigns-test';
-  const workers: { worker: Worker; running: Promise<void> }[] = [];
+  const workers: { worker: CampaignWorker; running: Promise<void> }[] = [];
   return {
     env,
     simulator,

@@ -6,7 +6,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type SearchAttributeType, type defineSearchAttributeKey } from '@temporalio/common';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { tangoTaskQueue } from '../../src/definitions.ts';
 
 // Worker state chatter drowns the runner's output; tests want warnings and errors only.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -91,4 +92,25 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
       server: { executable: { type: 'existing-path', path: testServer } },
     }),
   );
+}
+
+/**
+ * Runs `body` with a worker for `options` (workflows and fake activities) and a second worker that
+ * serves the same activities on the Tango task queue, where the workflows send their Tango calls.
+ */
+export async function runWithTangoQueue<T>(options: WorkerOptions, body: () => Promise<T>): Promise<T> {
+  const main = await Worker.create(options);
+  const tango = await Worker.create({
+    connection: options.connection,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    taskQueue: tangoTaskQueue(options.taskQueue),
+    activities: options.activities ?? {},
+  });
+  const serving = tango.run();
+  try {
+    return await main.runUntil(body);
+  } finally {
+    tango.shutdown();
+    await serving;
+  }
 }

@@ -173,7 +173,11 @@ describe('the Temporal Web UI shows campaigns to operators', { timeout: 120_000 
     ])
       assert.match(shown, new RegExp(column, 'i'), `the details table has no "${column}" column`);
     // The table's data row: 10 items, 8 delivered, none scheduled, in flight or queued, 2 given up.
-    assert.match(shown, /\b10\s+8\s+0\s+0\s+0\s+0\s+0\s+2\s+0\b/, 'the details table does not show the counts');
+    assert.match(
+      shown,
+      /\b10\s+8\s+0\s+0\s+0\s+0\s+0\s+2\s+0\b/,
+      'the details table does not show the counts',
+    );
     assert.match(shown, /permanent 2/);
     await page.screenshot({ path: screenshotPath, fullPage: false });
 

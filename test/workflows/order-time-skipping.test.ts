@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { createActivities } from '../../src/activities/index.ts';
 import type { OperatorAction } from '../../src/activities/orders.ts';
 import { fundsAddedSignal, orderProgressQuery, orderStatusSignal } from '../../src/definitions.ts';
 import { orderWorkflow, type OrderInput } from '../../src/workflows/order-workflow.ts';
 import { type ItemCounts, emptyCounts } from '../../src/workflows/types.ts';
 import { workflowBundle } from '../helpers/campaign-stack.ts';
-import { createTimeSkippingEnv } from '../helpers/temporal.ts';
+import { createTimeSkippingEnv, runWithTangoQueue } from '../helpers/temporal.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 type OrderActivities = Pick<
@@ -117,13 +116,15 @@ describe('order workflow waits (time-skipping server)', () => {
   });
 
   async function run<T>(fake: FakeOrder, body: () => Promise<T>): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'orders-ts',
-      workflowBundle: await workflowBundle(),
-      activities: fake,
-    });
-    return worker.runUntil(body);
+    return runWithTangoQueue(
+      {
+        connection: env.nativeConnection,
+        taskQueue: 'orders-ts',
+        workflowBundle: await workflowBundle(),
+        activities: fake,
+      },
+      body,
+    );
   }
 
   it('wakes on the webhook at once instead of waiting for the poll', async () => {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { createActivities } from '../../src/activities/index.ts';
 import { webhookSubscriptionWorkflowId } from '../../src/definitions.ts';
 import {
@@ -14,7 +13,7 @@ import {
   webhookSubscriptionWorkflow,
 } from '../../src/workflows/webhook-subscription-workflow.ts';
 import { workflowBundle } from '../helpers/campaign-stack.ts';
-import { createTimeSkippingEnv } from '../helpers/temporal.ts';
+import { createTimeSkippingEnv, runWithTangoQueue } from '../helpers/temporal.ts';
 
 type Activities = Pick<
   ReturnType<typeof createActivities>,
@@ -71,13 +70,15 @@ describe('webhookSubscriptionWorkflow (time-skipping server)', () => {
   });
 
   async function run<T>(fake: FakeTango, body: () => Promise<T>): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'webhook-renewal-ts',
-      workflowBundle: await workflowBundle(),
-      activities: fake,
-    });
-    return worker.runUntil(body);
+    return runWithTangoQueue(
+      {
+        connection: env.nativeConnection,
+        taskQueue: 'webhook-renewal-ts',
+        workflowBundle: await workflowBundle(),
+        activities: fake,
+      },
+      body,
+    );
   }
 
   it('renews a margin before expiry, then again before the renewed expiry', async () => {
