@@ -1,36 +1,50 @@
 // Records the histories of representative campaigns into test/fixtures/histories/, for the replay
 // test that fails CI when a workflow change breaks determinism. Run after an intended, versioned
-// change of workflow code:  node --import tsx scripts/record-histories.ts
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// change of workflow code:  node --import tsx scripts/record-histories.ts [scenario ...]
+// Scenarios (all by default): mixed (failures, corrections, skips) and cancelled (a campaign
+// cancelled while an order waits to resubmit). Each overwrites only its own files:
+// histories recorded by earlier workflow code stay, and the replay test keeps checking them.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import proto from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
+import { campaignRef, orderExternalRefId } from '../src/campaign/ids.ts';
 import {
   campaignWorkflowId,
+  orderProgressQuery,
+  orderWorkflowId,
   progressQuery,
   skipItemsUpdate,
   submitCorrectionsUpdate,
 } from '../src/definitions.ts';
 import { putJsonLines } from '../src/store/json.ts';
+import type { CampaignOptionsInput } from '../src/workflows/types.ts';
 import { campaignWorkflow } from '../src/workflows/index.ts';
-import { lineItem, startCampaignStack } from '../test/helpers/campaign-stack.ts';
+import { type CampaignStack, lineItem, startCampaignStack } from '../test/helpers/campaign-stack.ts';
 
 const outDir = path.join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
 
-const stack = await startCampaignStack({ taskQueue: 'record-histories' });
-try {
-  await stack.startWorker();
-  const client = stack.env.client;
-  const items = [
-    ...Array.from({ length: 30 }, () => lineItem('ok')),
-    ...Array.from({ length: 4 }, () => lineItem('transient')),
-    ...Array.from({ length: 3 }, () => lineItem('blocked')),
-    ...Array.from({ length: 3 }, () => lineItem('amount-too-high')),
-    ...Array.from({ length: 3 }, () => lineItem('wrong-method')),
-    ...Array.from({ length: 2 }, () => lineItem('discontinued')),
-  ];
-  const campaignId = 'replay-mixed';
-  await putJsonLines(stack.store, 'inputs/replay-mixed.jsonl', items);
-  const handle = await client.workflow.start(campaignWorkflow, {
+async function save(client: Client, workflowIds: string[]): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  for (const workflowId of workflowIds) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    // protobufjs' toJSON is the proto3 JSON that Worker.runReplayHistory reads back.
+    writeFileSync(
+      path.join(outDir, `${workflowId}.json`),
+      JSON.stringify(proto.temporal.api.history.v1.History.fromObject(history).toJSON()),
+    );
+  }
+  console.log(`saved ${workflowIds.join(', ')} to ${outDir}`);
+}
+
+async function startCampaign(
+  stack: CampaignStack,
+  campaignId: string,
+  items: Record<string, unknown>[],
+  options: CampaignOptionsInput,
+) {
+  await putJsonLines(stack.store, `inputs/${campaignId}.jsonl`, items);
+  return stack.env.client.workflow.start(campaignWorkflow, {
     taskQueue: stack.taskQueue,
     workflowId: campaignWorkflowId(campaignId),
     args: [
@@ -39,52 +53,108 @@ try {
         customerIdentifier: 'sim-customer',
         accountIdentifier: 'sim-account-1',
         campaign: 'Replay fixture',
-        items: { storeKey: 'inputs/replay-mixed.jsonl' },
-        options: {
-          chunkSize: 15,
-          maxConcurrentOrders: 2,
-          pollInitial: '300ms',
-          pollMax: '1s',
-          resubmitDelay: '100ms',
-          correctionWindow: '1h',
-          utidFallbacks: { U000002: 'U000001', U000004: 'U000001' },
-        },
+        items: { storeKey: `inputs/${campaignId}.jsonl` },
+        options,
       },
     ],
   });
-  for (;;) {
-    const progress = await handle.query(progressQuery);
-    if (progress.counts.awaitingCorrection === 3 && progress.counts.submitted === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  const tooHigh = items.filter((item) => String(item.externalRefLineItemID).startsWith('item-amount'));
-  await handle.executeUpdate(submitCorrectionsUpdate, {
-    args: [
-      tooHigh
-        .slice(0, 2)
-        .map((item) => ({ externalRefLineItemID: String(item.externalRefLineItemID), amount: 40 })),
-    ],
-  });
-  await handle.executeUpdate(skipItemsUpdate, {
-    args: [
-      { externalRefLineItemIDs: [String(tooHigh[2]!.externalRefLineItemID)], reason: 'left the company' },
-    ],
-  });
-  await handle.result();
+}
 
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  let saved = 0;
-  for await (const execution of client.workflow.list({ query: `TaskQueue = '${stack.taskQueue}'` })) {
-    const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
-    // protobufjs' toJSON is the proto3 JSON that Worker.runReplayHistory reads back.
-    writeFileSync(
-      path.join(outDir, `${execution.workflowId}.json`),
-      JSON.stringify(proto.temporal.api.history.v1.History.fromObject(history).toJSON()),
-    );
-    saved += 1;
+const orderIds = (campaignId: string, chunks: number) =>
+  Array.from({ length: chunks }, (_, chunk) =>
+    orderWorkflowId(orderExternalRefId(campaignRef(campaignId), chunk, 0)),
+  );
+
+async function until(read: () => Promise<boolean>): Promise<void> {
+  while (!(await read())) await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+async function withStack(
+  options: Parameters<typeof startCampaignStack>[0],
+  body: (stack: CampaignStack) => Promise<void>,
+): Promise<void> {
+  const stack = await startCampaignStack(options);
+  try {
+    await stack.startWorker();
+    await body(stack);
+  } finally {
+    await stack.close();
   }
-  console.log(`saved ${saved} histories to ${outDir}`);
-} finally {
-  await stack.close();
+}
+
+const scenarios: Record<string, () => Promise<void>> = {
+  mixed: () =>
+    withStack({ taskQueue: 'record-histories' }, async (stack) => {
+      const items = [
+        ...Array.from({ length: 30 }, () => lineItem('ok')),
+        ...Array.from({ length: 4 }, () => lineItem('transient')),
+        ...Array.from({ length: 3 }, () => lineItem('blocked')),
+        ...Array.from({ length: 3 }, () => lineItem('amount-too-high')),
+        ...Array.from({ length: 3 }, () => lineItem('wrong-method')),
+        ...Array.from({ length: 2 }, () => lineItem('discontinued')),
+      ];
+      const handle = await startCampaign(stack, 'replay-mixed', items, {
+        chunkSize: 15,
+        maxConcurrentOrders: 2,
+        pollInitial: '300ms',
+        pollMax: '1s',
+        resubmitDelay: '100ms',
+        correctionWindow: '1h',
+        utidFallbacks: { U000002: 'U000001', U000004: 'U000001' },
+      });
+      await until(async () => {
+        const progress = await handle.query(progressQuery);
+        return progress.counts.awaitingCorrection === 3 && progress.counts.submitted === 0;
+      });
+      const tooHigh = items.filter((item) => String(item.externalRefLineItemID).startsWith('item-amount'));
+      await handle.executeUpdate(submitCorrectionsUpdate, {
+        args: [
+          tooHigh
+            .slice(0, 2)
+            .map((item) => ({ externalRefLineItemID: String(item.externalRefLineItemID), amount: 40 })),
+        ],
+      });
+      await handle.executeUpdate(skipItemsUpdate, {
+        args: [
+          { externalRefLineItemIDs: [String(tooHigh[2]!.externalRefLineItemID)], reason: 'left the company' },
+        ],
+      });
+      await handle.result();
+      await save(stack.env.client, [handle.workflowId, ...orderIds('replay-mixed', 3)]);
+    }),
+
+  cancelled: () =>
+    withStack({ taskQueue: 'record-histories-cancelled' }, async (stack) => {
+      const items = [
+        ...Array.from({ length: 3 }, () => lineItem('ok')),
+        ...Array.from({ length: 2 }, () => lineItem('transient')),
+        ...Array.from({ length: 5 }, () => lineItem('ok')),
+      ];
+      const handle = await startCampaign(stack, 'replay-cancelled', items, {
+        chunkSize: 5,
+        maxConcurrentOrders: 1,
+        pollInitial: '300ms',
+        pollMax: '1s',
+        // The first order waits an hour to resubmit its transient failures: the cancel comes then.
+        resubmitDelay: '1h',
+      });
+      const [firstOrder] = orderIds('replay-cancelled', 1);
+      await until(async () => {
+        const order = stack.env.client.workflow.getHandle(firstOrder!);
+        const progress = await order.query(orderProgressQuery).catch(() => undefined);
+        return progress?.counts.queued === 2 && progress.counts.submitted === 0;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await handle.cancel();
+      const result = await handle.result();
+      if (result.status !== 'cancelled') throw new Error(`cancelled: ${result.status}`);
+      await save(stack.env.client, [handle.workflowId, ...orderIds('replay-cancelled', 1)]);
+    }),
+};
+
+const chosen = process.argv.slice(2);
+for (const name of chosen.length > 0 ? chosen : Object.keys(scenarios)) {
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`unknown scenario ${name}: ${Object.keys(scenarios).join(', ')}`);
+  await scenario();
 }
