@@ -449,7 +449,7 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
       const woke = await condition(() => isFinalWebhookStatus(notices.get(refId)?.status), delay, {
         summary: `await webhook for ${refId} or read it in ${Math.round(delay / 1000)} s`,
       });
-      phase = 'settling';
+      // The first read is the poll; once Tango says the order is final, the order is settling.
       for (let request = 1; ; request += 1) {
         const step = await untilUnblocked(
           `settle ${refId}`,
@@ -462,6 +462,7 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
         );
         if (step === ABANDONED || step.settled) return step;
         if (!step.final) break;
+        phase = 'settling';
       }
       // Tango is still processing the order: wait again (a webhook that said final is dropped).
       if (woke) {

@@ -12,6 +12,7 @@ export type OrderActivities = Pick<
   | 'submitOrderRound'
   | 'getOrderStatus'
   | 'settleOrderRound'
+  | 'settleOrderStep'
   | 'recheckOrderItems'
   | 'applyOrderInput'
   | 'sealOrderBook'
@@ -93,6 +94,12 @@ export class ScriptedOrder implements OrderActivities {
     const at = await this.enter('settle', `settle r${input.round}`);
     const next = this.settleResults.shift() ?? settled({ delivered: 10 });
     return typeof next === 'function' ? next(at) : next;
+  };
+  /** One step stands for the status GET it replaced and, once the order is final, the settle. */
+  settleOrderStep: OrderActivities['settleOrderStep'] = async (input) => {
+    await this.enter('status', `status ${input.externalRefID}`);
+    if (this.attempts.status < this.finalFromCall) return { settled: false, final: false };
+    return { settled: true, ...(await this.settleOrderRound(input)) };
   };
   recheckOrderItems: OrderActivities['recheckOrderItems'] = async () => {
     await this.enter('recheck', 'recheck');

@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { OrderInput } from '../../src/workflows/order-workflow.ts';
 import { ScriptedOrder, counts, settled } from '../helpers/scripted-order.ts';
-import { createLocalEnv } from '../helpers/temporal.ts';
+import { createLocalEnv, runWithTangoQueue } from '../helpers/temporal.ts';
 import { orderWorkflow, progressRecorderWorkflow } from './progress-recorder.ts';
 
 const workflowsPath = fileURLToPath(new URL('./progress-recorder.ts', import.meta.url));
@@ -75,13 +75,10 @@ describe('order workflow across continue-as-new (dev server)', () => {
   });
 
   async function run<T>(fake: ScriptedOrder, body: () => Promise<T>): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'orders-can',
-      workflowBundle: bundle,
-      activities: fake,
-    });
-    return worker.runUntil(body);
+    return runWithTangoQueue(
+      { connection: env.nativeConnection, taskQueue: 'orders-can', workflowBundle: bundle, activities: fake },
+      body,
+    );
   }
 
   async function runOrder(fake: ScriptedOrder, patch: Partial<OrderInput> = {}) {

@@ -7,7 +7,6 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { operatorInputKey } from '../../src/campaign/book-keys.ts';
 import {
   cancelOrderSignal,
@@ -20,7 +19,7 @@ import { orderWorkflow, type OrderInput } from '../../src/workflows/order-workfl
 import type { OrderProgress } from '../../src/workflows/types.ts';
 import { workflowBundle } from '../helpers/campaign-stack.ts';
 import { DAY, HOUR, ScriptedOrder, counts, failure, settled } from '../helpers/scripted-order.ts';
-import { createTimeSkippingEnv } from '../helpers/temporal.ts';
+import { createTimeSkippingEnv, runWithTangoQueue } from '../helpers/temporal.ts';
 
 const baseInput: OrderInput = {
   campaignId: 'tsf',
@@ -52,13 +51,15 @@ describe('order workflow review findings (time-skipping server)', () => {
   });
 
   async function run<T>(fake: ScriptedOrder, body: () => Promise<T>): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'orders-tsf',
-      workflowBundle: await workflowBundle(),
-      activities: fake,
-    });
-    return worker.runUntil(body);
+    return runWithTangoQueue(
+      {
+        connection: env.nativeConnection,
+        taskQueue: 'orders-tsf',
+        workflowBundle: await workflowBundle(),
+        activities: fake,
+      },
+      body,
+    );
   }
 
   /** A fresh chunk (so a fresh workflow id and externalRefID) per test. */

@@ -18,6 +18,7 @@ type OrderActivities = Pick<
   | 'submitOrderRound'
   | 'getOrderStatus'
   | 'settleOrderRound'
+  | 'settleOrderStep'
   | 'applyOrderInput'
   | 'sealOrderBook'
   | 'getAccountBalance'
@@ -70,6 +71,15 @@ class FakeOrder implements OrderActivities {
     };
     this.settleCounts = counts({ delivered: 10 });
     return result;
+  };
+  /** One step stands for the status GET it replaced and, once the order is final, the settle. */
+  settleOrderStep: OrderActivities['settleOrderStep'] = async (input) => {
+    const status = await this.getOrderStatus({
+      campaignId: input.campaignId,
+      externalRefID: input.externalRefID,
+    });
+    if (!status.final) return { settled: false, final: false };
+    return { settled: true, ...(await this.settleOrderRound(input)) };
   };
   applyOrderInput: OrderActivities['applyOrderInput'] = async (input) => {
     this.actions.push(input.action);
