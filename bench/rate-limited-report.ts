@@ -115,7 +115,7 @@ function settingsLine(results: RateLimitedResults): string {
     `${fmtInt(s.processingDelayMs)} ms per order, ${(s.transientShare * 100).toFixed(0)}% of the items ` +
     `(${fmtInt(s.transientItems)} of ${fmtInt(s.items)}) fail PROCESSING_ERROR once. Campaign: ${fmtInt(s.items)} items in orders ` +
     `of ${fmtInt(s.chunkSize)}, ${s.concurrency} orders at once, resubmit after ${fmtInt(s.resubmitDelayMs)} ms, up to ` +
-    `${s.maxRounds} rounds. Script: one pacer (a request at least ${fmtInt(s.paceMs)} ms after the previous one's start), ` +
+    `${s.maxRounds} rounds. Script: one pacer (one request at a time, each ${fmtInt(s.paceMs)} ms after the previous answer), ` +
     `status poll every ${fmtInt(s.pollIntervalMs)} ms, all line items paged (500 a page). Product: TANGO_TPS=1, ` +
     `OAuth, webhooks on, ${s.workers.join(' / ')} \`tango-campaigns worker\` processes on one dev server and one store. ` +
     `Ideal minimum for the campaign: ${fmtInt(results.script.idealMinimum)} requests.`

@@ -1,7 +1,7 @@
 // The plain polling script at Tango's 1 request/s: what a careful engineer writes without Temporal.
-// One pacer for every request of the run (one request at a time, at least `paceMs` from the start of
-// the previous one, after a 429 nothing until its Retry-After has passed, after any other error at
-// least 1 s); a balance check, then every order of one chunk POSTed, its status polled every
+// One pacer for every request of the run (one request at a time, each at least `paceMs` after the
+// previous one's answer came back, after a 429 nothing until its Retry-After has passed, after any
+// other error at least 1 s); a balance check, then every order of one chunk POSTed, its status polled every
 // `pollIntervalMs` until final, all its line items paged (500 a page: every item's state comes from
 // Tango's own record, as in the product) and its transient failures resubmitted as a new order after
 // `resubmitDelayMs` (>= 1 s). No durability: a crash loses track of everything.
@@ -21,7 +21,7 @@ export interface PacedScriptOptions {
   concurrency: number;
   customerIdentifier: string;
   accountIdentifier: string;
-  /** Least time between the starts of two requests (1 request/s plus a margin). */
+  /** Least time from one request's answer to the next request (1 request/s). */
   paceMs: number;
   pollIntervalMs: number;
   resubmitDelayMs: number;
@@ -39,10 +39,13 @@ export interface PacedScriptOutcome {
   retries: number;
 }
 
-/** One request at a time, spaced, and held back after a 429 (Retry-After) or any other error (1 s). */
+/**
+ * One request at a time, each `paceMs` after the previous answer (Tango counts a request when it
+ * reads it, so spacing the starts alone lets a slow POST and a quick GET land within one second),
+ * and held back after a 429 (Retry-After) or any other error (at least 1 s).
+ */
 export class Pacer {
   #tail: Promise<unknown> = Promise.resolve();
-  #lastStart = Number.NEGATIVE_INFINITY;
   #notBefore = 0;
 
   constructor(readonly paceMs: number) {}
@@ -50,14 +53,15 @@ export class Pacer {
   /** Runs `call` in the next free slot; an error holds back the calls after it. */
   run<T>(call: () => Promise<T>): Promise<T> {
     const result = this.#tail.then(async () => {
-      const wait = Math.max(this.#lastStart + this.paceMs, this.#notBefore) - Date.now();
+      const wait = this.#notBefore - Date.now();
       if (wait > 0) await sleep(wait);
-      this.#lastStart = Date.now();
       try {
-        return await call();
+        const answer = await call();
+        this.#notBefore = Date.now() + this.paceMs;
+        return answer;
       } catch (error) {
         const retryAfterMs = error instanceof TangoHttpError ? (error.retryAfterMs ?? 0) : 0;
-        this.#notBefore = Date.now() + Math.max(1000, retryAfterMs);
+        this.#notBefore = Date.now() + Math.max(this.paceMs, 1000, retryAfterMs);
         throw error;
       }
     });

@@ -43,7 +43,7 @@ export interface RateLimitedOptions {
   processingDelayMs: number;
   /** Orders in flight at once, for both sides (the product's maxConcurrentOrders). */
   concurrency: number;
-  /** The script's least time between two requests. */
+  /** The script's least time from one request's answer to the next request. */
   paceMs: number;
   /** The script's status poll interval. */
   pollIntervalMs: number;
@@ -398,7 +398,7 @@ export function parseRateLimitedArgs(args: string[]): Omit<RateLimitedOptions, '
     transientShare: 0.06,
     processingDelayMs: 2_500,
     concurrency: 8,
-    paceMs: 1_050,
+    paceMs: 1_000,
     pollIntervalMs: 2_000,
     resubmitDelayMs: 1_000,
     maxRounds: 5,
@@ -475,7 +475,7 @@ export function parseRateLimitedArgs(args: string[]): Omit<RateLimitedOptions, '
       default:
         throw new Error(
           `unknown option ${flag} for --rate-limited; use --items 2000 --chunk 500 --workers 1,2,4 ` +
-            '--transient 0.06 --processing-delay-ms 2500 --concurrency 8 --pace-ms 1050 --poll-ms 2000 ' +
+            '--transient 0.06 --processing-delay-ms 2500 --concurrency 8 --pace-ms 1000 --poll-ms 2000 ' +
             '--resubmit-delay-ms 1000 --order-sizes 500,1000,5000|none --order-size-items 5000 --timeout-s 1800 ' +
             '--results-dir DIR --no-docs',
         );
