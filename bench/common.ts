@@ -45,3 +45,11 @@ export function updateDocs(
     `${current.slice(0, begin + markers.begin.length)}\n${section}\n${current.slice(end)}`,
   );
 }
+
+/** Formats a generated file (Markdown, JSON) the way `npm run lint` checks it: Markdown tables aligned. */
+export async function formatWithPrettier(filePath: string): Promise<void> {
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(filePath)) ?? {};
+  const source = readFileSync(filePath, 'utf8');
+  writeFileSync(filePath, await prettier.format(source, { ...options, filepath: filePath }));
+}

@@ -18,7 +18,7 @@ import { sharedTransientItem, transientShareCount } from './items.ts';
 import { idealMinimum, requestFigures, type RequestFigures } from './rate-limited-figures.ts';
 import { runRateLimitedProduct } from './rate-limited-product.ts';
 import { runPacedScript } from './rate-limited-script.ts';
-import { freePort, temporalCliVersion, updateDocs } from './common.ts';
+import { formatWithPrettier, freePort, temporalCliVersion, updateDocs } from './common.ts';
 import type { TargetVerdict } from './run.ts';
 import { startCountingProxy } from './tango-proxy.ts';
 import { rateLimitedConsoleReport, rateLimitedMarkdown } from './rate-limited-report.ts';
@@ -366,12 +366,15 @@ export async function runRateLimitedBenchmark(
     mkdirSync(resultsDir, { recursive: true });
     const jsonPath = path.join(resultsDir, `${stamp}-rate-limited.json`);
     writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-    if (docsPath)
+    await formatWithPrettier(jsonPath);
+    if (docsPath) {
       updateDocs(
         docsPath,
         rateLimitedMarkdown(results, path.relative(projectRoot, jsonPath)),
         RATE_LIMITED_DOCS_MARKERS,
       );
+      await formatWithPrettier(docsPath);
+    }
     failed = false;
     return { results, jsonPath };
   } finally {
