@@ -31,3 +31,35 @@ export function* benchItems(runTag: string, count: number): Generator<LineItemRe
 export function transientCount(count: number): number {
   return Math.ceil(count / TRANSIENT_EVERY);
 }
+
+/**
+ * Whether item `index` is one of a share (0..1) of the items aimed at the transient rule, spread
+ * evenly: 0.06 makes 6 items in every 100 fail PROCESSING_ERROR once, then deliver.
+ */
+export function isTransientAt(index: number, share: number): boolean {
+  const basisPoints = Math.round(share * 10_000);
+  return Math.floor(((index + 1) * basisPoints) / 10_000) > Math.floor((index * basisPoints) / 10_000);
+}
+
+/** The rate-limited benchmark's item: as benchItem, with a share of the items transient. */
+export function sharedTransientItem(runTag: string, index: number, share: number): LineItemRequest {
+  const id = `${runTag}-${String(index).padStart(7, '0')}`;
+  return {
+    externalRefLineItemID: id,
+    recipient: {
+      firstName: 'Bench',
+      lastName: `Recipient ${index}`,
+      email: `${id}@${isTransientAt(index, share) ? 'transient.test' : 'example.test'}`,
+    },
+    utid: 'U000001',
+    amount: 5,
+    deliveryMethod: 'EMAIL',
+  } as LineItemRequest;
+}
+
+/** How many of `count` items isTransientAt() picks for `share`. */
+export function transientShareCount(count: number, share: number): number {
+  let transient = 0;
+  for (let index = 0; index < count; index += 1) if (isTransientAt(index, share)) transient += 1;
+  return transient;
+}
