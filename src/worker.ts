@@ -149,7 +149,7 @@ function countResult(meter: Meter, activity: string, result: unknown): void {
     add('campaign_line_items_rejected', 'Line items Tango refused in the POST response', r.rejected);
     if (r.created === true) add('campaign_orders_created', 'Tango orders created', 1);
   } else if (
-    activity === 'settleOrderRound' &&
+    (activity === 'settleOrderRound' || activity === 'settleOrderStep' || activity === 'recheckOrderItems') &&
     typeof r.failuresThisRound === 'object' &&
     r.failuresThisRound
   ) {
