@@ -61,6 +61,8 @@ describe('campaigns under Tango faults and at different order sizes', () => {
         retryAfterSeconds: 1,
         dropConnectionRate: 0.05,
         responseLostRate: 0.15,
+        // The product spaces its requests, so the storm is also scripted: the first requests get 429.
+        script: [{ kind: 'rateLimit', times: 3 }],
       },
     });
     const items = [
