@@ -1,14 +1,19 @@
-// Tango's request budget, shared through the claim-check store: every worker process spaces its own
-// requests (at most TANGO_TPS from one process), and after a 429 (its Retry-After, at least 1 s) or a
-// 5xx / network failure (1 s, as Tango asks) no worker sends anything until that time has passed.
-// The task-queue rate limit spreads the budget across workers; this gate is what keeps a Retry-After
-// seen by one worker from being run over by another.
+// Tango's request budget, shared through the claim-check store by every worker process: time is cut
+// into slots of 1/TANGO_TPS (plus a tenth, for the spread of send times), and a request goes out only
+// in a slot it claimed with a create-if-absent of the slot's key, so no two requests of any workers
+// share one; after a 429 (its Retry-After, at least 1 s) or a 5xx / network failure (1 s, as Tango
+// asks) no slot before that time is claimed. The task-queue rate limit keeps the claims few.
 import type { RequestGate } from '../tango/client.ts';
 import type { CampaignStore } from './store.ts';
 import { StoreNotFoundError } from './store.ts';
 
 /** Where the gate keeps "quiet until" (JSON: { until: epoch ms, reason }). */
 export const QUIET_UNTIL_KEY = 'tango/quiet-until.json';
+/** Claimed request slots (empty objects, one per slot number; old ones are removed as it goes). */
+export const SLOTS_PREFIX = 'tango/slots/';
+const SLOT_MARGIN = 1.1;
+/** Slots this far back are removed by whoever claims a new one. */
+const SLOTS_KEPT = 100;
 
 /** Tango asks for at least this long after an error before the next request. */
 const AFTER_ERROR_MS = 1000;
@@ -22,18 +27,18 @@ export interface StoreRequestGateOptions {
 
 export class StoreRequestGate implements RequestGate {
   readonly #store: CampaignStore;
-  readonly #spacingMs: number;
+  readonly #slotMs: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   /** Requests of this process wait their turn one after the other. */
   #turn: Promise<void> = Promise.resolve();
-  #lastSentAt = 0;
+  #lastSlot = -1;
   /** The latest "quiet until" this process wrote or read (saves a write that changes nothing). */
   #knownQuietUntil = 0;
 
   constructor(store: CampaignStore, options: StoreRequestGateOptions) {
     this.#store = store;
-    this.#spacingMs = 1000 / options.tps;
+    this.#slotMs = (1000 / options.tps) * SLOT_MARGIN;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -63,14 +68,17 @@ export class StoreRequestGate implements RequestGate {
   }
 
   async #waitForSlot(): Promise<void> {
-    for (;;) {
-      const quietUntil = Math.max(await this.#sharedQuietUntil(), this.#knownQuietUntil);
-      const at = Math.max(quietUntil, this.#lastSentAt + this.#spacingMs);
-      const wait = at - this.#now();
-      if (wait <= 0) break;
-      await this.#sleep(wait);
-    }
-    this.#lastSentAt = this.#now();
+    const quietUntil = Math.max(await this.#sharedQuietUntil(), this.#knownQuietUntil);
+    let slot = Math.max(
+      Math.ceil(Math.max(this.#now(), quietUntil) / this.#slotMs),
+      this.#lastSlot + 1,
+    );
+    // The first free slot from now (or from the end of a quiet time) is ours.
+    while (!(await this.#store.createIfAbsent(`${SLOTS_PREFIX}${slot}`, '{}'))) slot += 1;
+    this.#lastSlot = slot;
+    void this.#store.delete(`${SLOTS_PREFIX}${slot - SLOTS_KEPT}`).catch(() => undefined);
+    const wait = slot * this.#slotMs - this.#now();
+    if (wait > 0) await this.#sleep(wait);
   }
 
   async #sharedQuietUntil(): Promise<number> {

@@ -19,7 +19,7 @@ function fakeTime() {
 }
 
 describe('StoreRequestGate', () => {
-  it('spaces the requests of one process at 1/TPS, concurrent callers included', async () => {
+  it('spaces the requests of one process at 1/TPS (plus a tenth), concurrent callers included', async () => {
     const clock = fakeTime();
     const gate = new StoreRequestGate(new MemoryStore(), { tps: 2, now: clock.now, sleep: clock.sleep });
     const sentAt: number[] = [];
@@ -31,8 +31,28 @@ describe('StoreRequestGate', () => {
     );
     assert.deepEqual(
       sentAt.map((at) => at - sentAt[0]!),
-      [0, 500, 1000, 1500],
+      [0, 550, 1100, 1650],
     );
+  });
+
+  it('never lets two processes send in the same slot (real clock)', async () => {
+    const store = new MemoryStore();
+    // 20 per second: slots of 55 ms.
+    const gates = [1, 2, 3].map(() => new StoreRequestGate(store, { tps: 20 }));
+    const sentAt: number[] = [];
+    await Promise.all(
+      gates.flatMap((gate) =>
+        [0, 1].map(async () => {
+          await gate.beforeRequest();
+          sentAt.push(performance.now());
+        }),
+      ),
+    );
+    sentAt.sort((x, y) => x - y);
+    for (let i = 1; i < sentAt.length; i += 1) {
+      const gap = sentAt[i]! - sentAt[i - 1]!;
+      assert.ok(gap >= 45, `requests ${i - 1} and ${i} only ${gap.toFixed(1)} ms apart`);
+    }
   });
 
   it("holds every process's requests until a 429's Retry-After has passed", async () => {
