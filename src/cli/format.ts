@@ -55,6 +55,11 @@ export function statusText(progress: CampaignProgress, executionStatus: string):
     `Ended: ${counts.givenUp} given up, ${counts.cancelled} cancelled; ${counts.corrected} corrected by operators, ${counts.autoFixed} fixed automatically`,
     `Failures by class: transient ${counts.failures.transient}, needs correction ${counts.failures['needs-correction']}, needs funds ${counts.failures['needs-funds']}, permanent ${counts.failures.permanent}`,
     `Orders: ${progress.orders.finished}/${progress.orders.total} finished, ${progress.orders.inFlight} in flight, ${progress.orders.overdue} overdue, ${progress.orders.blocked ?? 0} blocked; rounds so far ${progress.rounds}`,
+    ...(progress.inputIgnored
+      ? [
+          `Not applied: ${progress.inputIgnored} correction(s) or skip(s) an update accepted, because their items had moved on meanwhile (see failures)`,
+        ]
+      : []),
     ...(progress.blockedOrders ?? []).map(
       (order) => `Blocked: order ${order.externalRefID} (chunk ${order.chunk}): ${order.reason}`,
     ),

@@ -69,10 +69,7 @@ export class StoreRequestGate implements RequestGate {
 
   async #waitForSlot(): Promise<void> {
     const quietUntil = Math.max(await this.#sharedQuietUntil(), this.#knownQuietUntil);
-    let slot = Math.max(
-      Math.ceil(Math.max(this.#now(), quietUntil) / this.#slotMs),
-      this.#lastSlot + 1,
-    );
+    let slot = Math.max(Math.ceil(Math.max(this.#now(), quietUntil) / this.#slotMs), this.#lastSlot + 1);
     // The first free slot from now (or from the end of a quiet time) is ours.
     while (!(await this.#store.createIfAbsent(`${SLOTS_PREFIX}${slot}`, '{}'))) slot += 1;
     this.#lastSlot = slot;

@@ -88,7 +88,7 @@ export interface CampaignCarry {
   staged: { items: number; chunks: number; totalAmount: number };
   nextChunk: number;
   inFlight: Record<number, OrderProgress>;
-  finished: { orders: number; counts: ItemCounts; rounds: number };
+  finished: { orders: number; counts: ItemCounts; rounds: number; inputIgnored?: number };
   approvedBy?: string;
   /** Money controls: the worker's policy as staging read it, and the total the approval covered. */
   policy?: AppliedPolicy;
@@ -156,6 +156,11 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     }
     return counts;
   };
+  const ignoredInput = () =>
+    [...inFlight.values()].reduce(
+      (sum, order) => sum + (order.inputIgnored ?? 0),
+      finished.inputIgnored ?? 0,
+    );
   const progress = (): CampaignProgress => ({
     campaignId,
     status,
@@ -169,6 +174,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       overdue: [...inFlight.values()].filter((order) => order.overdue).length,
       blocked: [...inFlight.values()].filter((order) => order.phase === 'blocked').length,
     },
+    ...(ignoredInput() > 0 ? { inputIgnored: ignoredInput() } : {}),
     blockedOrders: [...inFlight.values()]
       .filter((order) => order.phase === 'blocked')
       .slice(0, MAX_BLOCKED_LISTED)
@@ -255,6 +261,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       inFlight.delete(update.chunk);
       finished.orders += 1;
       addCounts(finished.counts, update.counts);
+      finished.inputIgnored = (finished.inputIgnored ?? 0) + (update.inputIgnored ?? 0);
       finished.rounds = Math.max(finished.rounds, update.round);
     } else {
       const known = inFlight.get(update.chunk);

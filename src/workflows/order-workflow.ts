@@ -140,6 +140,8 @@ interface OrderState {
   exhaustedRound?: number;
   /** Items Tango holds undecided or scheduled: when to read them again. */
   watch?: { nextScheduled?: string; delayMs: number };
+  /** Corrections and skips the book did not take: their item had moved on since they were checked. */
+  inputIgnored?: number;
 }
 
 export interface OrderResult {
@@ -184,6 +186,7 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
     overdue,
     done,
     ...(blockedReason ? { blockedReason } : {}),
+    ...(state.inputIgnored ? { inputIgnored: state.inputIgnored } : {}),
   });
 
   setHandler(
@@ -264,6 +267,7 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
     ]);
     state.step += 1;
     absorb(result.counts);
+    return result;
   };
 
   return await CancellationScope.nonCancellable(async () => {
@@ -271,12 +275,17 @@ export async function orderWorkflow(rawInput: OrderInput): Promise<OrderResult> 
       // Operator input first: it can only move waiting items, never items in flight.
       while (state.pendingInput.length > 0) {
         const next = state.pendingInput.shift()!;
-        await apply(
+        const applied = await apply(
           { kind: next.kind, key: next.key },
           next.kind === 'corrections'
             ? `apply ${next.count} operator correction(s)`
             : `skip ${next.count} item(s)`,
         );
+        if (applied.ignored > 0) {
+          // Said where operators look (status, progress), not only in a log line.
+          state.inputIgnored = (state.inputIgnored ?? 0) + applied.ignored;
+          log.warn('operator input not applied: its items had moved on', { ignored: applied.ignored });
+        }
         await report();
       }
 

@@ -178,6 +178,8 @@ export interface OrderProgress {
   sequence?: number;
   /** Why the order is blocked (a failure retrying can't fix), while it is. */
   blockedReason?: string;
+  /** Corrections and skips the order did not apply (their item had moved on). */
+  inputIgnored?: number;
 }
 
 const countsSchema = z.object({
@@ -223,6 +225,7 @@ export const orderProgressSchema = z.object({
   ]),
   sequence: z.number().int().nonnegative().optional(),
   blockedReason: z.string().max(2000).optional(),
+  inputIgnored: count.optional(),
 });
 
 /** The part of an AsyncOrderStatus event the order workflow acts on (sizes bounded: seeds' limits). */
@@ -313,6 +316,8 @@ export interface CampaignProgress {
   };
   /** The first blocked orders, with why. */
   blockedOrders?: BlockedOrder[];
+  /** Corrections and skips accepted by an update that the orders did not apply (items moved on). */
+  inputIgnored?: number;
   rounds: number;
   totalAmount: number;
   approvedBy?: string;

@@ -53,6 +53,8 @@ export class ScriptedOrder implements OrderActivities {
   settleResults: (SettleResult | ((at: number) => SettleResult))[] = [];
   recheckResults: SettleResult[] = [];
   applyCounts: Partial<Record<OperatorAction['kind'], ItemCounts>> = {};
+  /** How many items of an action the book did not take (e.g. corrections of items that moved on). */
+  applyIgnored: Partial<Record<OperatorAction['kind'], number>> = {};
   balance = 0;
   /** getOrderStatus answers "final" from this call on (1-based). */
   finalFromCall = 1;
@@ -110,7 +112,7 @@ export class ScriptedOrder implements OrderActivities {
     this.calls.push({ what: `apply ${input.action.kind}`, at: workflowNow() });
     const result = this.applyCounts[input.action.kind];
     if (!result) throw new Error(`unexpected action ${input.action.kind}`);
-    return { bookKey: 'k', counts: result, changed: 0, ignored: 0 };
+    return { bookKey: 'k', counts: result, changed: 0, ignored: this.applyIgnored[input.action.kind] ?? 0 };
   };
   sealOrderBook: OrderActivities['sealOrderBook'] = async () => 'final';
   getAccountBalance: OrderActivities['getAccountBalance'] = async () => {

@@ -421,4 +421,23 @@ describe('order workflow review findings (time-skipping server)', () => {
       assert.equal(result.counts.givenUp, 3);
     });
   });
+
+  it('counts the corrections the order did not apply, where operators look', async () => {
+    const fake = new ScriptedOrder();
+    fake.settleResults = [settled({ delivered: 7, awaitingCorrection: 3 })];
+    fake.applyCounts.corrections = counts({ delivered: 7, awaitingCorrection: 2, queued: 1 });
+    fake.applyIgnored.corrections = 2;
+    fake.applyCounts['give-up-waiting'] = counts({ delivered: 8, givenUp: 2 });
+    const progress = await run(fake, async () => {
+      const handle = await start();
+      await handle.signal(operatorInputSignal, {
+        kind: 'corrections',
+        key: operatorInputKey('tsf', 1, chunk),
+        count: 3,
+      });
+      await handle.result();
+      return handle.query(orderProgressQuery);
+    });
+    assert.equal(progress.inputIgnored, 2, 'two of the three corrections were not applied');
+  });
 });
