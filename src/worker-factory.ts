@@ -82,14 +82,15 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
   });
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const calls = new Set<string>(TANGO_ACTIVITIES);
-  const pick = (tango: boolean) =>
-    Object.fromEntries(Object.entries(activities).filter(([name]) => calls.has(name) === tango));
+  const tangoCalls = Object.fromEntries(Object.entries(activities).filter(([name]) => calls.has(name)));
   const campaign = await Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: pick(false),
+    // Every activity, Tango calls included: tasks that orders started before the Tango task queue
+    // existed scheduled here still run (through the same request gate); new ones go to the Tango queue.
+    activities,
     ...options.workerOptions,
   });
   const { dataConverter, interceptors, identity, shutdownGraceTime, maxConcurrentActivityTaskExecutions } =
@@ -98,7 +99,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: tangoTaskQueue(taskQueue),
-    activities: pick(true),
+    activities: tangoCalls,
     ...(options.tangoTps ? { maxTaskQueueActivitiesPerSecond: options.tangoTps } : {}),
     ...(dataConverter ? { dataConverter } : {}),
     ...(interceptors?.activity ? { interceptors: { activity: interceptors.activity } } : {}),

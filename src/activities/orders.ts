@@ -98,6 +98,8 @@ interface SettleProgress {
   checked: string[];
   found: Record<string, TangoItemRecord>;
   lookups?: number;
+  /** When the current pass of lookups began: "not held" needs it to start after the grace. */
+  passStartedAt?: number;
 }
 
 export type OperatorAction =
@@ -328,7 +330,10 @@ export function createOrderActivities(deps: ActivityDeps) {
       if (!refused && !noFunds) throw toTemporalFailure(error);
       // A refusal proves this attempt created nothing; only an earlier attempt can have. Without
       // one there is nothing to ask Tango; with one, Tango's GET decides (after the grace).
-      const existing = earlier
+      // An attempt before this one may have reached Tango even without a record (an older worker
+      // wrote it only after a 2xx): ask Tango then too.
+      const mayExist = earlier !== undefined || Context.current().info.attempt > 1;
+      const existing = mayExist
         ? await readOrder(campaignId, externalRefID, record, `POST ${externalRefID}`)
         : undefined;
       if (!existing) {
@@ -618,6 +623,8 @@ export function createOrderActivities(deps: ActivityDeps) {
         .slice(0, LOOKUP_BATCH);
       if (batch.length === 0) break;
       if (requests >= budget) return { settled: false, final: true };
+      // A pass of lookups can take minutes at 1 request/s: what it found absent counts from its start.
+      if (progress.checked.length === 0) progress.passStartedAt = now();
       const found = await tangoCall(() => tango.lookupLineItems(ref, batch));
       requests += 1;
       for (const item of found) {
@@ -634,10 +641,12 @@ export function createOrderActivities(deps: ActivityDeps) {
     const stillAbsent = absent();
     const notHeld = new Set<string>();
     if (stillAbsent.length > 0) {
-      const since = now() - Date.parse(record?.firstAttemptAt ?? new Date(0).toISOString());
+      const since =
+        (progress.passStartedAt ?? now()) - Date.parse(record?.firstAttemptAt ?? new Date(0).toISOString());
       if (since < graceMs) {
         // Looked up again on the next attempt.
         progress.checked = [];
+        delete progress.passStartedAt;
         await save();
         throw ApplicationFailure.create({
           type: failureTypes.notVisibleYet,
@@ -726,6 +735,12 @@ export function createOrderActivities(deps: ActivityDeps) {
     const batch = first
       ? due.filter(({ entry }) => entry.externalRefID === first.entry.externalRefID).slice(0, LOOKUP_BATCH)
       : [];
+    // An order under our externalRefID that is not ours is never read as evidence.
+    const collided =
+      first !== undefined &&
+      (await readRecord(campaignId, chunk, Math.max(...batch.map(({ entry }) => entry.rounds.at(-1) ?? 0))))
+        ?.collision;
+    if (collided) throw collisionFailure(first.entry.externalRefID ?? '', collided);
     const seen = { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 };
     let lookups = 0;
     if (first) {
@@ -756,8 +771,11 @@ export function createOrderActivities(deps: ActivityDeps) {
       );
       Object.assign(seen, outcome.seen);
     }
-    const last = batch.at(-1)?.index;
-    const more = last !== undefined && due.some(({ index }) => index > last);
+    // Go on before the first due item this call left out (another order's items come in turn).
+    const inBatch = new Set(batch.map(({ index }) => index));
+    const leftOut = due.find(({ index }) => !inBatch.has(index));
+    const more = leftOut !== undefined;
+    const last = leftOut ? leftOut.index - 1 : undefined;
     const bookKey = await writeBook(campaignId, chunk, step + 1, entries);
     return {
       bookKey,

@@ -93,9 +93,13 @@ export function toReportRow(entry: BookEntry, notSentReason: string): ReportRow 
 }
 
 async function latestBookKey(store: CampaignStore, campaignId: string, chunk: number): Promise<string> {
-  let latest = orderBookKey(campaignId, chunk, 0);
-  for await (const key of store.list(`${orderPrefix(campaignId, chunk)}book-`)) latest = key;
-  return latest;
+  // By step number, not by name: book-10000 sorts before book-9999.
+  let latest = { step: 0, key: orderBookKey(campaignId, chunk, 0) };
+  for await (const key of store.list(`${orderPrefix(campaignId, chunk)}book-`)) {
+    const step = Number(/book-(\d+)\.jsonl$/.exec(key)?.[1] ?? -1);
+    if (step > latest.step) latest = { step, key };
+  }
+  return latest.key;
 }
 
 export function createReportActivities(store: CampaignStore) {

@@ -377,7 +377,10 @@ export function giveUpExhausted(entries: BookEntry[], reason: string): number {
 export function giveUpInDoubt(entries: BookEntry[], externalRefID: string, reason: string): number {
   let count = 0;
   for (const entry of entries) {
-    if (entry.state !== 'queued') continue;
+    // The queued items of a POST that may have gone out, and the items already sent in that order.
+    const inDoubt =
+      entry.state === 'queued' || (entry.state === 'submitted' && entry.externalRefID === externalRefID);
+    if (!inDoubt) continue;
     entry.state = 'given-up';
     entry.externalRefID = externalRefID;
     entry.reason = `fate unknown: sent in ${externalRefID} but not settled (${reason}); check Tango before resending`;

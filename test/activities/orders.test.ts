@@ -563,6 +563,34 @@ describe('settleOrderRound', () => {
   });
 });
 
+describe('lookups across the visibility grace', () => {
+  it('takes items as not held only when the whole pass of lookups began after the grace', async () => {
+    const ids = Array.from({ length: 60 }, (_, index) => `x${index}`);
+    const store = await setup(ids);
+    const { submitOrderRound, settleOrderStep } = activities(store, {
+      createAsyncOrder: async () => created(),
+      // The order holds none of them in its pages, and the lookups find nothing.
+      getAsyncOrder: async () => pageOf({}, []),
+      lookupLineItems: async () => [],
+    });
+    await run(submitOrderRound, round0);
+    const input = { ...round0, step: 1 };
+    assert.equal((await run(settleOrderStep, input)).settled, false); // the page
+    clock.now += GRACE_MS - 60_000;
+    assert.equal((await run(settleOrderStep, input)).settled, false); // lookup 1 of 2, inside the grace
+    clock.now += 120_000;
+    // Lookup 2 runs after the grace, but the pass began inside it: nothing is taken as not held.
+    await assert.rejects(run(settleOrderStep, input), failureType('OrderNotVisibleYet', true));
+    assert.equal(await store.exists(orderBookKey(campaignId, 0, 2)), false);
+    // A new pass, wholly after the grace, may.
+    assert.equal((await run(settleOrderStep, input)).settled, false);
+    const done = await run(settleOrderStep, input);
+    clock.now -= GRACE_MS + 60_000;
+    assert.equal(done.settled, true);
+    assert.equal((await book(store, 2)).get('x0')?.state, 'queued');
+  });
+});
+
 describe('recheckOrderItems', () => {
   it('reads due scheduled and pending items by id and settles each by its record', async () => {
     const store = await setup(['a', 'b', 'c']);
@@ -640,6 +668,26 @@ describe('applyOrderInput', () => {
     const attempted = (await book(withAttempt, 1)).get('a');
     assert.equal(attempted?.state, 'given-up');
     assert.match(attempted?.reason ?? '', /fate unknown: sent in act-0/);
+
+    // Items already sent in that order (a collision found at settle, then a cancel): fate unknown too.
+    const sentIn = await setup(['a', 'b']);
+    const sentBook = [...(await book(sentIn, 0)).values()];
+    sentBook[0]!.state = 'submitted';
+    sentBook[0]!.externalRefID = 'act-0';
+    sentBook[0]!.rounds = [0];
+    sentBook[1]!.state = 'delivered';
+    await putJsonLines(sentIn, orderBookKey(campaignId, 0, 0), sentBook);
+    await putJson(sentIn, 'campaigns/act/orders/000000/round-000/order.json', {
+      externalRefID: 'act-0',
+      firstAttemptAt: new Date(clock.now).toISOString(),
+      acknowledged: true,
+      collision: 'not ours',
+    });
+    await run(activities(sentIn, {}).applyOrderInput, { campaignId, chunk: 0, step: 0, action });
+    const afterCancel = await book(sentIn, 1);
+    assert.equal(afterCancel.get('a')?.state, 'given-up');
+    assert.match(afterCancel.get('a')?.reason ?? '', /fate unknown: sent in act-0/);
+    assert.equal(afterCancel.get('b')?.state, 'delivered');
 
     const never = await setup(['a']);
     await run(activities(never, {}).applyOrderInput, { campaignId, chunk: 0, step: 0, action });
