@@ -74,7 +74,8 @@ describe('npm run bench harness', () => {
     // The profile from history: two orders hold a transient item (indexes 0 and 100) and ran a second
     // round after a resubmit timer; the middle one finished in one round.
     assert.equal(product.orderSteps['activity submitOrderRound']?.count, 5);
-    assert.equal(product.orderSteps['activity settleOrderRound']?.count, 5);
+    // Settled one request per activity: at least one step per round (a poll before the webhook adds one).
+    assert.ok((product.orderSteps['activity settleOrderStep']?.count ?? 0) >= 5);
     assert.equal(product.orderSteps['activity sealOrderBook']?.count, 3);
     assert.equal(product.orderSteps['timer']?.count, 2);
     assert.ok(product.orderSteps['workflow task']!.count > 3 * 6);
