@@ -266,6 +266,45 @@ describe('submitOrderRound', () => {
     assert.equal(await store.exists(orderBookKey(campaignId, 0, 1)), false, 'nothing inferred');
   });
 
+  it('takes a 200 to our first POST as a collision even when the order looks new', async () => {
+    const store = await setup(['a']);
+    const { submitOrderRound } = activities(store, {
+      createAsyncOrder: async () =>
+        ({
+          httpStatus: 200,
+          created: false,
+          order: {
+            externalRefID: 'act-0',
+            createdAt: new Date(clock.now + 1000).toISOString(),
+            failedLineItems: [],
+            duplicateLineItemRefIds: {},
+            extra: {},
+          },
+        }) as never,
+    });
+    await assert.rejects(run(submitOrderRound, round0), failureType('OrderCollision', false));
+    assert.equal(await store.exists(orderBookKey(campaignId, 0, 1)), false, 'nothing inferred');
+  });
+
+  it('takes an order created before our first attempt, answered to a retried POST, as a collision', async () => {
+    const { store, submitOrderRound } = await afterLostFirstAttempt(['a'], {
+      createAsyncOrder: async () =>
+        ({
+          httpStatus: 200,
+          created: false,
+          order: {
+            externalRefID: 'act-0',
+            createdAt: new Date(clock.now - 10 * 60_000).toISOString(),
+            failedLineItems: [],
+            duplicateLineItemRefIds: {},
+            extra: {},
+          },
+        }) as never,
+    });
+    await assert.rejects(run(submitOrderRound, round0), failureType('OrderCollision', false));
+    assert.equal(await store.exists(orderBookKey(campaignId, 0, 1)), false, 'nothing inferred');
+  });
+
   it('accepts the existing order answered to a retried POST when it was created after our first attempt', async () => {
     const { store, submitOrderRound } = await afterLostFirstAttempt(['a'], {
       createAsyncOrder: async () =>
@@ -419,6 +458,15 @@ describe('settleOrderRound', () => {
     await assert.rejects(run(settleOrderRound, settleInput), failureType('OrderCollision', false));
     assert.equal(reads, 1, 'the collision is remembered, not read again');
     assert.equal(await store.exists(orderBookKey(campaignId, 0, 2)), false, 'nothing inferred');
+  });
+
+  it('keeps an item Tango lists twice as delivered when either reading says COMPLETE (never resent)', async () => {
+    const store = await submitted(['a']);
+    const { settleOrderRound } = activities(store, {
+      getAsyncOrder: async () => pageOf({}, [lineItem('a', 'COMPLETE'), failedItem('a', 'PROCESSING_ERROR')]),
+    });
+    await run(settleOrderRound, settleInput);
+    assert.equal((await book(store, 2)).get('a')?.state, 'delivered');
   });
 
   it('matches ids Tango returns with surrounding spaces', async () => {
