@@ -28,6 +28,7 @@ import {
   roundSettleProgressKey,
   roundRejectedKey,
 } from '../campaign/book-keys.ts';
+import { zeroPerFailureClass } from '../campaign/classification.ts';
 import { getJson, putJson, putJsonLines, readJsonLines } from '../store/json.ts';
 import {
   isFinalOrderStatus,
@@ -741,7 +742,7 @@ export function createOrderActivities(deps: ActivityDeps) {
       (await readRecord(campaignId, chunk, Math.max(...batch.map(({ entry }) => entry.rounds.at(-1) ?? 0))))
         ?.collision;
     if (collided) throw collisionFailure(first.entry.externalRefID ?? '', collided);
-    const seen = { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 };
+    const seen = zeroPerFailureClass();
     let lookups = 0;
     if (first) {
       const externalRefID = first.entry.externalRefID ?? '';

@@ -2,14 +2,12 @@
 // codes Tango reported. A built-in table (src/tango/error-codes.ts plus the i18nKeys Tango documents)
 // that TANGO_ERROR_CLASSES overrides or extends without code changes. Pure and sandbox-safe.
 import { z } from 'zod';
-import { type FailureClass, knownErrorCodes } from '../tango/error-codes.ts';
+import { FAILURE_CLASSES, type FailureClass, knownErrorCodes } from '../tango/error-codes.ts';
 
-export type { FailureClass } from '../tango/error-codes.ts';
-
-/** Least to most demanding: an item with several errors takes the most demanding class. */
-export const FAILURE_CLASSES = ['transient', 'needs-funds', 'needs-correction', 'permanent'] as const;
+export { FAILURE_CLASSES, type FailureClass, zeroPerFailureClass } from '../tango/error-codes.ts';
 export const failureClassSchema = z.enum(FAILURE_CLASSES);
 
+/** Least to most demanding: an item with several errors takes the most demanding class. */
 const RANK: Record<FailureClass, number> = {
   transient: 0,
   'needs-funds': 1,

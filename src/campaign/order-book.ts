@@ -3,6 +3,7 @@
 // version, so history carries only counts and keys. Pure functions: the money-safety rules live
 // here and are tested without Temporal or HTTP.
 import type { LineItemRequest } from '../tango/schemas.ts';
+import { zeroPerFailureClass } from './classification.ts';
 import { type FailureClassName, type ItemCounts, emptyCounts } from '../workflows/types.ts';
 
 export type ItemState =
@@ -169,7 +170,7 @@ export function settleRound(
   classify: Classifier,
   autoFix?: AutoFixer,
 ): SettleOutcome {
-  const seen = { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 };
+  const seen = zeroPerFailureClass();
   const readAt = Date.parse(observation.readAt);
   const open = entries.filter(
     (entry) =>

@@ -8,6 +8,7 @@ import {
   type FailureClass,
   FAILURE_CLASSES,
   errorCodesOf,
+  zeroPerFailureClass,
 } from './classification.ts';
 import { guardCsvText } from './csv-guard.ts';
 
@@ -174,7 +175,7 @@ export class ReportSummaryBuilder {
     amountScheduled: 0,
     amountGivenUp: 0,
     amountCancelled: 0,
-    givenUpByClass: { transient: 0, 'needs-funds': 0, 'needs-correction': 0, permanent: 0, unclassified: 0 },
+    givenUpByClass: { ...zeroPerFailureClass(), unclassified: 0 },
   };
 
   add(row: ReportRow): void {

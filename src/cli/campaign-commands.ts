@@ -40,6 +40,7 @@ import {
   withClient,
 } from './context.ts';
 import { sharedTangoClient } from './tango-client.ts';
+import { FAILURE_CLASSES } from '../campaign/classification.ts';
 import { guardCsvText } from '../campaign/csv-guard.ts';
 import { writePrivateFile } from './output-file.ts';
 import { csvField, progressBar, progressLine, settled, statusText, table } from './format.ts';
@@ -438,8 +439,6 @@ async function runWatch(args: string[], io: CliIo): Promise<number> {
 // failures, correct, skip
 // ---------------------------------------------------------------------------------------------
 
-const failureClasses = ['transient', 'needs-correction', 'needs-funds', 'permanent'];
-
 const failuresSpec = {
   usage: 'failures <campaignId> [--class <class>] [--state <state>] [--csv <out.csv>] [--json]',
   summary:
@@ -451,7 +450,7 @@ const failuresSpec = {
     limit: { type: 'string' },
   },
   help: {
-    class: `only this failure class: ${failureClasses.join(', ')}`,
+    class: `only this failure class: ${FAILURE_CLASSES.join(', ')}`,
     state: 'only items in this state: awaiting-correction, awaiting-funds, given-up',
     csv: 'write a CSV to this file ("-" for stdout) instead of the table',
     limit: 'at most this many items (default: all)',
@@ -511,8 +510,8 @@ async function runFailures(args: string[], io: CliIo): Promise<number> {
   if (!parsed) return EXIT.ok;
   const { values, positionals } = parsed;
   const campaignId = positionals[0]!;
-  if (values.class && !failureClasses.includes(values.class))
-    throw usageError(`--class must be one of ${failureClasses.join(', ')}, got "${values.class}"`);
+  if (values.class && !(FAILURE_CLASSES as readonly string[]).includes(values.class))
+    throw usageError(`--class must be one of ${FAILURE_CLASSES.join(', ')}, got "${values.class}"`);
   for (const state of values.state ?? [])
     if (!(itemStates as readonly string[]).includes(state))
       throw usageError(`--state must be one of ${itemStates.join(', ')}, got "${state}"`);

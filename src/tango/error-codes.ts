@@ -3,7 +3,14 @@
 // code values are not published by Tango, so the names below are the ones our simulator emits and
 // the classification table keys on; real codes that differ are mapped with TANGO_ERROR_CLASSES.
 
-export type FailureClass = 'transient' | 'needs-correction' | 'needs-funds' | 'permanent';
+/** What the workflow does with a failed item (docs/architecture.md, "Failure classes"). */
+export const FAILURE_CLASSES = ['transient', 'needs-correction', 'needs-funds', 'permanent'] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+/** One count per failure class, all zero. */
+export function zeroPerFailureClass(): Record<FailureClass, number> {
+  return Object.fromEntries(FAILURE_CLASSES.map((name) => [name, 0])) as Record<FailureClass, number>;
+}
 
 export interface KnownErrorCode {
   /** errorCodeName on POST failedLineItems, errorCode on GET lineItemErrors. */

@@ -1,6 +1,7 @@
 // Inputs, results and operator-facing shapes of the campaign and order workflows. The zod schemas
 // here validate what crosses into a workflow (start input, updates); pure code, sandbox-safe.
 import { z } from 'zod';
+import { FAILURE_CLASSES, type FailureClass, zeroPerFailureClass } from '../campaign/classification.ts';
 import { isDuration } from './duration.ts';
 
 const duration = z
@@ -132,7 +133,7 @@ export interface ItemCounts {
   /** Total amount of the items waiting for funds. */
   awaitingFundsAmount: number;
 }
-export type FailureClassName = 'transient' | 'needs-correction' | 'needs-funds' | 'permanent';
+export type FailureClassName = FailureClass;
 
 export function emptyCounts(): ItemCounts {
   return {
@@ -147,7 +148,7 @@ export function emptyCounts(): ItemCounts {
     cancelled: 0,
     corrected: 0,
     autoFixed: 0,
-    failures: { transient: 0, 'needs-correction': 0, 'needs-funds': 0, permanent: 0 },
+    failures: zeroPerFailureClass(),
     awaitingFundsAmount: 0,
   };
 }
@@ -196,12 +197,9 @@ const countsSchema = z.object({
   awaitingFundsAmount: z.number().nonnegative(),
   // Orders started before scheduled deliveries were tracked do not send it.
   scheduled: count.default(0),
-  failures: z.object({
-    transient: count,
-    'needs-correction': count,
-    'needs-funds': count,
-    permanent: count,
-  }),
+  failures: z.object(
+    Object.fromEntries(FAILURE_CLASSES.map((name) => [name, count])) as Record<FailureClass, typeof count>,
+  ),
 });
 
 /** Order -> campaign progress, checked for shape (it comes from the campaign's own orders). */
