@@ -369,7 +369,12 @@ export interface ScheduleInfo {
   input?: unknown;
 }
 
-const openStatuses = new Set(['RUNNING', 'CONTINUED_AS_NEW']);
+const openStatuses: ReadonlySet<string> = new Set(['RUNNING', 'CONTINUED_AS_NEW']);
+
+/** Whether a campaign with this execution status (CampaignDescription.executionStatus) still runs. */
+export function isOpenExecution(executionStatus: string): boolean {
+  return openStatuses.has(executionStatus);
+}
 
 // ---------------------------------------------------------------------------------------------
 // The client
@@ -463,7 +468,7 @@ export class CampaignClient {
 
   private async requireOpen(campaignId: string, action: string): Promise<void> {
     const description = await this.describeCampaign(campaignId);
-    if (!openStatuses.has(description.executionStatus))
+    if (!isOpenExecution(description.executionStatus))
       throw new CampaignClosedError(campaignId, description.executionStatus, action);
   }
 
@@ -661,7 +666,7 @@ export class CampaignClient {
     const states = new Set(options.states ?? ['awaiting-correction', 'awaiting-funds', 'given-up']);
     const [afterChunk, afterIndex] = decodeCursor(options.cursor);
     const description = await this.describeCampaign(campaignId);
-    if (!openStatuses.has(description.executionStatus))
+    if (!isOpenExecution(description.executionStatus))
       return this.failuresFromReport(campaignId, store, options, states, limit, afterIndex);
 
     const [page, progress] = await this.call(campaignId, 'list failures', () => {

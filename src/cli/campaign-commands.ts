@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CampaignClient, type FailedItem } from '../client.ts';
+import { type CampaignClient, type FailedItem, isOpenExecution } from '../client.ts';
 import {
   type InputProblem,
   InputFileError,
@@ -363,15 +363,13 @@ const statusSpec = idOnly(
   'Exit code 1 when the campaign failed (e.g. its items were invalid), with the reason.',
 );
 
-const openStatuses = new Set(['RUNNING', 'CONTINUED_AS_NEW']);
-
 async function runStatus(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommand(statusSpec, args, io);
   if (!parsed) return EXIT.ok;
   const campaignId = parsed.positionals[0]!;
   return withClient(io, async (client) => {
     const description = await client.describeCampaign(campaignId);
-    if (!openStatuses.has(description.executionStatus)) {
+    if (!isOpenExecution(description.executionStatus)) {
       // A closed campaign answers from its result: no worker needs to replay it for a query.
       const result = await client.waitForCompletion(campaignId);
       if (parsed.values.json)
@@ -408,7 +406,7 @@ async function runWatch(args: string[], io: CliIo): Promise<number> {
     let last = '';
     for (;;) {
       const description = await client.describeCampaign(campaignId);
-      if (!openStatuses.has(description.executionStatus)) break;
+      if (!isOpenExecution(description.executionStatus)) break;
       const progress = await client.getProgress(campaignId).catch(() => undefined);
       if (progress) {
         const line = progressLine(progress);

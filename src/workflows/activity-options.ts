@@ -5,41 +5,70 @@
 import { type ActivityOptions, workflowInfo } from '@temporalio/workflow';
 import { tangoTaskQueue } from '../definitions.ts';
 
+type RetryPolicy = NonNullable<ActivityOptions['retry']>;
+
+/** Retries from 1 s, doubling, up to `maximumInterval` apart; never given up on by count. */
+function doubling(maximumInterval: string, nonRetryableErrorTypes?: string[]): RetryPolicy {
+  return {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval,
+    ...(nonRetryableErrorTypes ? { nonRetryableErrorTypes } : {}),
+  };
+}
+
 /** One Tango request (bounded by TANGO_TIMEOUT_MS, 30 s) plus the request gate's wait. */
 export const TANGO_REQUEST: ActivityOptions = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: doubling('5 minutes'),
 };
 
 /** Settling a round: reads and writes pages in the store; heartbeats each page. */
 export const TANGO_SETTLE: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: doubling('5 minutes'),
 };
 
 /** Campaign-wide Tango work (pre-flight catalog and balance, PATCH of every order). */
 export const TANGO_LONG: ActivityOptions = {
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: doubling('5 minutes'),
 };
 
 /** A book step in the store (operator input, sealing). */
 export const STORE_STEP: ActivityOptions = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: doubling('1 minute'),
 };
 
 /** Staging and loading input: bad input is final, the rest is retried. */
 export const STAGING: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
+  retry: doubling('1 minute', ['InvalidCampaignInput', 'CampaignIdInUse']),
+};
+
+/** Claiming a scheduled run's campaign id in the registry: an id taken is the answer, not an error. */
+export const REGISTRY_CLAIM: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: doubling('1 minute', ['CampaignIdInUse']),
+};
+
+/** Loading a scheduled run's items from its source (a file or URL that may be briefly unreachable). */
+export const SOURCE_LOAD: ActivityOptions = {
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...doubling('5 minutes', ['InvalidCampaignInput']), initialInterval: '5s' },
+};
+
+/** Webhook renewals and registrations: Tango requests (run them on the Tango task queue). */
+export const WEBHOOK_REQUEST: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
   retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['InvalidCampaignInput', 'CampaignIdInUse'],
+    ...doubling('10 minutes', ['WebhookRenewalNotConfigured', 'WebhookRegistrationWithoutId']),
+    initialInterval: '2s',
   },
 };
 
@@ -47,7 +76,7 @@ export const STAGING: ActivityOptions = {
 export const STORE_LONG: ActivityOptions = {
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: doubling('5 minutes'),
 };
 
 /**

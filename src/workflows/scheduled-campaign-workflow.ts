@@ -20,29 +20,14 @@ import {
 import type { createActivities } from '../activities/index.ts';
 import { campaignWorkflowId } from '../definitions.ts';
 import { campaignWorkflow } from './campaign-workflow.ts';
+import { REGISTRY_CLAIM, SOURCE_LOAD } from './activity-options.ts';
 import { parseWorkflowInput } from './boundary.ts';
 import { type CampaignResult, type ScheduledWorkflowInput, scheduledWorkflowInputSchema } from './types.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { claimCampaignId } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '1s',
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['CampaignIdInUse'],
-  },
-});
-
-const { loadCampaignSource } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '5s',
-    maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: ['InvalidCampaignInput'],
-  },
-});
+const { claimCampaignId } = proxyActivities<Activities>(REGISTRY_CLAIM);
+const { loadCampaignSource } = proxyActivities<Activities>(SOURCE_LOAD);
 
 /** Set by the Temporal server on every workflow a Schedule starts: the slot's nominal time. */
 const scheduledStartTime = defineSearchAttributeKey(

@@ -3,7 +3,6 @@
 // the worker's verification settings) when Tango answers 404 for the renewal; every few renewals it
 // continues as new, so its history stays short however long the deployment lives.
 import {
-  type ActivityOptions,
   continueAsNew,
   defineQuery,
   log,
@@ -14,21 +13,10 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { createActivities } from '../activities/index.ts';
-import { onTangoQueue } from './activity-options.ts';
+import { WEBHOOK_REQUEST, onTangoQueue } from './activity-options.ts';
 import { parseWorkflowInput } from './boundary.ts';
 
 type Activities = ReturnType<typeof createActivities>;
-
-/** Webhook renewals and registrations: Tango requests, on the Tango task queue. */
-const WEBHOOK_REQUEST: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '2s',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    nonRetryableErrorTypes: ['WebhookRenewalNotConfigured', 'WebhookRegistrationWithoutId'],
-  },
-};
 
 export const DEFAULT_RENEW_MARGIN_MS = 6 * 3_600_000;
 /** How often to renew when Tango gives no expiry. */
