@@ -1,9 +1,10 @@
 // Account and catalog activities: balance checks for the money controls, the dry run's catalog
 // check, and PATCHing order metadata on every order a campaign has sent.
 import { Context } from '@temporalio/activity';
+import { type CatalogIndex, catalogIndex, catalogProblems } from '../campaign/catalog-check.ts';
 import { campaignPrefix } from '../store/keys.ts';
 import { getJson, putJsonLines, readJsonLines } from '../store/json.ts';
-import type { CatalogItem, CatalogResponse, LineItemRequest } from '../tango/schemas.ts';
+import type { CatalogResponse } from '../tango/schemas.ts';
 import { lineItemRequestSchema } from '../tango/schemas.ts';
 import type { ActivityDeps } from './deps.ts';
 import { tangoCall } from './errors.ts';
@@ -32,13 +33,12 @@ export function preflightProblemsKey(campaignId: string): string {
 
 export function createAccountActivities(deps: Pick<ActivityDeps, 'store' | 'tango'>) {
   const { store, tango } = deps;
-  let catalog: { fetchedAt: number; items: Map<string, CatalogItem> } | undefined;
+  let catalog: { fetchedAt: number; items: CatalogIndex } | undefined;
 
-  async function catalogItems(): Promise<Map<string, CatalogItem>> {
+  async function catalogItems(): Promise<CatalogIndex> {
     if (catalog && Date.now() - catalog.fetchedAt < CATALOG_TTL_MS) return catalog.items;
     const response: CatalogResponse = await tangoCall(() => tango.getCatalog());
-    const items = new Map<string, CatalogItem>();
-    for (const brand of response.brands) for (const item of brand.items) items.set(item.utid, item);
+    const items = catalogIndex(response.brands);
     catalog = { fetchedAt: Date.now(), items };
     return items;
   }
@@ -72,7 +72,8 @@ export function createAccountActivities(deps: Pick<ActivityDeps, 'store' | 'tang
         `${campaignPrefix(input.campaignId)}items.jsonl`,
         lineItemRequestSchema,
       )) {
-        problems.push(...catalogProblems(row, items));
+        for (const problem of catalogProblems(row, items))
+          problems.push({ externalRefLineItemID: row.externalRefLineItemID, ...problem });
         seen += 1;
         if (seen % 5000 === 0) Context.current().heartbeat(seen);
       }
@@ -123,56 +124,4 @@ export function createAccountActivities(deps: Pick<ActivityDeps, 'store' | 'tang
   }
 
   return { getAccountBalance, preflightCampaign, patchSubmittedOrders };
-}
-
-function catalogProblems(
-  item: LineItemRequest,
-  catalog: Map<string, CatalogItem>,
-): { externalRefLineItemID: string; field: string; message: string }[] {
-  const id = item.externalRefLineItemID;
-  const entry = catalog.get(item.utid);
-  if (!entry)
-    return [{ externalRefLineItemID: id, field: 'utid', message: `utid ${item.utid} is not in the catalog` }];
-  const problems: { externalRefLineItemID: string; field: string; message: string }[] = [];
-  if (entry.status && !/^active$/i.test(entry.status)) {
-    problems.push({
-      externalRefLineItemID: id,
-      field: 'utid',
-      message: `reward ${item.utid} is ${entry.status}`,
-    });
-  }
-  if (
-    /^fixed/i.test(entry.valueType ?? '') &&
-    entry.faceValue !== undefined &&
-    item.amount !== entry.faceValue
-  ) {
-    problems.push({
-      externalRefLineItemID: id,
-      field: 'amount',
-      message: `reward ${item.utid} has the fixed value ${entry.faceValue}, not ${item.amount}`,
-    });
-  }
-  if (entry.minValue !== undefined && item.amount < entry.minValue) {
-    problems.push({
-      externalRefLineItemID: id,
-      field: 'amount',
-      message: `below the minimum ${entry.minValue}`,
-    });
-  }
-  if (entry.maxValue !== undefined && item.amount > entry.maxValue) {
-    problems.push({
-      externalRefLineItemID: id,
-      field: 'amount',
-      message: `above the maximum ${entry.maxValue}`,
-    });
-  }
-  const allowed = (entry as { deliveryMethods?: unknown }).deliveryMethods;
-  if (Array.isArray(allowed) && allowed.length > 0 && !allowed.includes(item.deliveryMethod)) {
-    problems.push({
-      externalRefLineItemID: id,
-      field: 'deliveryMethod',
-      message: `reward ${item.utid} can't be sent by ${item.deliveryMethod} (allowed: ${allowed.join(', ')})`,
-    });
-  }
-  return problems;
 }

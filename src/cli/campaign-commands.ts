@@ -20,7 +20,7 @@ import {
   lineItemToCsvCells,
 } from '../campaign/line-item.ts';
 import { loadTangoConfig } from '../tango/config.ts';
-import type { CatalogItem, LineItemRequest } from '../tango/schemas.ts';
+import type { LineItemRequest } from '../tango/schemas.ts';
 import type {
   BlockedOrder,
   CampaignOptionsInput,
@@ -40,6 +40,7 @@ import {
   withClient,
 } from './context.ts';
 import { sharedTangoClient } from './tango-client.ts';
+import { catalogIndex, catalogProblems as catalogProblemsOf } from '../campaign/catalog-check.ts';
 import { FAILURE_CLASSES } from '../campaign/classification.ts';
 import { guardCsvText } from '../campaign/csv-guard.ts';
 import { writePrivateFile } from './output-file.ts';
@@ -82,48 +83,6 @@ interface CatalogProblem {
   message: string;
 }
 
-function catalogIndex(brands: { items: CatalogItem[] }[]): Map<string, CatalogItem> {
-  const index = new Map<string, CatalogItem>();
-  for (const brand of brands) for (const item of brand.items) index.set(item.utid, item);
-  return index;
-}
-
-function checkAgainstCatalog(item: LineItemRequest, catalog: Map<string, CatalogItem>): CatalogProblem[] {
-  const entry = catalog.get(item.utid);
-  if (!entry)
-    return [{ row: 0, field: 'utid', message: `utid ${item.utid} is not in the catalog of this platform` }];
-  const problems: { field: string; message: string }[] = [];
-  if (entry.status && !/^active$/i.test(entry.status))
-    problems.push({
-      field: 'utid',
-      message: `utid ${item.utid} is ${entry.status.toLowerCase()}: pick an active reward`,
-    });
-  if (entry.deliveryMethods && !entry.deliveryMethods.includes(item.deliveryMethod))
-    problems.push({
-      field: 'deliveryMethod',
-      message: `utid ${item.utid} cannot be delivered by ${item.deliveryMethod}; it allows ${entry.deliveryMethods.join(', ')}`,
-    });
-  if (entry.faceValue !== undefined && entry.faceValue !== null && /fixed/i.test(entry.valueType ?? '')) {
-    if (item.amount !== entry.faceValue)
-      problems.push({
-        field: 'amount',
-        message: `utid ${item.utid} has a fixed value of ${entry.faceValue}, not ${item.amount}`,
-      });
-  } else {
-    if (entry.minValue !== undefined && entry.minValue !== null && item.amount < entry.minValue)
-      problems.push({
-        field: 'amount',
-        message: `amount ${item.amount} is below ${item.utid}'s minimum ${entry.minValue}`,
-      });
-    if (entry.maxValue !== undefined && entry.maxValue !== null && item.amount > entry.maxValue)
-      problems.push({
-        field: 'amount',
-        message: `amount ${item.amount} is above ${item.utid}'s maximum ${entry.maxValue}`,
-      });
-  }
-  return problems.map((problem) => ({ row: 0, ...problem }));
-}
-
 async function runValidate(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommand(validateSpec, args, io);
   if (!parsed) return EXIT.ok;
@@ -145,7 +104,7 @@ async function runValidate(args: string[], io: CliIo): Promise<number> {
       for await (const { row, item } of readLineItemsFile(file, { maxProblems })) {
         items += 1;
         totalCents += Math.round(item.amount * 100);
-        for (const problem of checkAgainstCatalog(item, catalog)) catalogProblems.push({ ...problem, row });
+        for (const problem of catalogProblemsOf(item, catalog)) catalogProblems.push({ ...problem, row });
       }
     } catch (error) {
       if (!(error instanceof InputFileError)) throw error;
