@@ -21,7 +21,7 @@ import {
 import { z } from 'zod';
 import { type CodecConfig, codecDataConverter, loadCodecConfig } from './codec/index.ts';
 import { orderFinalBookKey } from './campaign/book-keys.ts';
-import { checkLineItem } from './campaign/line-item.ts';
+import { LineItemValidator } from './campaign/line-item.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, type TemporalConfig, loadTemporalConfig } from './config.ts';
 import type { BookEntry, ItemError } from './campaign/order-book.ts';
 import { type ReportRow, reportRowSchema } from './campaign/report.ts';
@@ -587,7 +587,7 @@ export class CampaignClient {
     store: CampaignStore | undefined,
   ): Promise<{ items: CampaignStartInput['items']; count: number; key?: string }> {
     const issues: InputIssue[] = [];
-    const seen = new Map<string, number>();
+    const validator = new LineItemValidator('item');
     let count = 0;
     const iterator = toAsyncIterator(source);
     /** The next valid item, or undefined at the end; invalid ones are recorded and skipped. */
@@ -597,24 +597,13 @@ export class CampaignClient {
         if (step.done) return undefined;
         count += 1;
         const position = count - 1;
-        const checked = checkLineItem(step.value);
+        const checked = validator.check(step.value, position);
         if (!checked.ok) {
           for (const problem of checked.problems)
             if (issues.length < 1000)
               issues.push({ path: `items.${position}.${problem.field}`, message: problem.message });
           continue;
         }
-        const itemId = checked.item.externalRefLineItemID;
-        const first = seen.get(itemId);
-        if (first !== undefined) {
-          if (issues.length < 1000)
-            issues.push({
-              path: `items.${position}.externalRefLineItemID`,
-              message: `duplicate id ${itemId} (also item ${first}): each line item needs its own id`,
-            });
-          continue;
-        }
-        seen.set(itemId, position);
         return checked.item;
       }
     };

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { campaignDefinitionKey, orderBookKey, stagingErrorsKey } from '../campaign/book-keys.ts';
-import { checkLineItem } from '../campaign/line-item.ts';
+import { LineItemValidator, checkLineItem } from '../campaign/line-item.ts';
 import { newEntry } from '../campaign/order-book.ts';
 import { campaignItemsKey } from '../store/keys.ts';
 import { getJson, putJson, putJsonLines, readJsonLines } from '../store/json.ts';
@@ -109,13 +109,13 @@ export function createStagingActivities(store: CampaignStore) {
     const { definition, chunkSize } = input;
     const campaignId = definition.campaignId;
     const problems: StagingProblem[] = [];
-    const seen = new Set<string>();
+    const validator = new LineItemValidator('item');
     const checkedPass = new ItemsDigest();
     let position = 0;
     for await (const raw of rawItems(store, input.items)) {
       position += 1;
       if (position % 2000 === 0) Context.current().heartbeat({ validated: position });
-      const checked = checkLineItem(raw);
+      const checked = validator.check(raw, position);
       if (!checked.ok) {
         const id = (raw as { externalRefLineItemID?: unknown } | null)?.externalRefLineItemID;
         for (const problem of checked.problems) {
@@ -128,18 +128,7 @@ export function createStagingActivities(store: CampaignStore) {
         }
         continue;
       }
-      const item = checked.item;
-      if (seen.has(item.externalRefLineItemID)) {
-        problems.push({
-          item: position,
-          externalRefLineItemID: item.externalRefLineItemID,
-          field: 'externalRefLineItemID',
-          message: 'duplicate externalRefLineItemID: each line item needs its own id',
-        });
-        continue;
-      }
-      seen.add(item.externalRefLineItemID);
-      checkedPass.add(item);
+      checkedPass.add(checked.item);
     }
     const { count, totalCents } = checkedPass;
     const checkedDigest = checkedPass.digest();

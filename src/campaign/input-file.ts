@@ -9,8 +9,8 @@ import {
   CSV_COLUMNS,
   type CsvColumn,
   type FieldProblem,
+  LineItemValidator,
   REQUIRED_CSV_COLUMNS,
-  checkLineItem,
   csvColumnOf,
   excerpt,
   quotedExcerpt,
@@ -139,11 +139,6 @@ async function* decode(source: AsyncIterable<Uint8Array | string>, log: ProblemL
   }
   const rest = decoder.decode();
   if (rest !== '') yield rest;
-}
-
-/** A flat copy of a string that may be a slice of a large chunk (V8 keeps a slice's parent alive). */
-function detach(text: string): string {
-  return (' ' + text).slice(1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,7 +351,7 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
   const parser = new CsvParser();
   let header: (CsvColumn | undefined)[] | undefined;
   let present = new Set<CsvColumn>();
-  const seenIds = new Map<string, number>();
+  const validator = new LineItemValidator('row');
   let sawAnything = false;
 
   const readHeader = (record: CsvRecord) => {
@@ -455,21 +450,8 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
       log.add(record.row, field, problem.message + missingColumn, record.line);
     };
     problems.forEach(report);
-    const check = checkLineItem(value);
+    const check = validator.check(value, record.row);
     if (!check.ok) check.problems.forEach(report);
-    const id = cells.externalRefLineItemID;
-    if (id !== undefined && id !== '') {
-      const firstRow = seenIds.get(id);
-      if (firstRow !== undefined)
-        log.add(
-          record.row,
-          'externalRefLineItemID',
-          `${quotedExcerpt(id)} is already used on row ${firstRow}: every line item needs its own externalRefLineItemID`,
-          record.line,
-        );
-      // A copy, not a slice: a slice would keep its whole 64 KiB input chunk alive for the whole file.
-      else seenIds.set(detach(id), record.row);
-    }
     if (log.total > before || !check.ok) return undefined;
     return { row: record.row, item: check.item };
   };
@@ -522,7 +504,7 @@ async function* parseCsv(text: AsyncIterable<string>, log: ProblemLog): AsyncIte
     );
     log.fail();
   }
-  if (header !== undefined && seenIds.size === 0 && log.total === 0)
+  if (header !== undefined && validator.distinctIds === 0 && log.total === 0)
     log.add(2, undefined, 'the file has a header but no line items: add one row per reward');
 }
 
@@ -568,7 +550,7 @@ async function* parseJson(text: AsyncIterable<string>, log: ProblemLog): AsyncIt
   let escaped = false;
   let itemNumber = 0;
   let itemLine = 1;
-  const seenIds = new Map<string, number>();
+  const validator = new LineItemValidator('item');
 
   const finishItem = (itemText: string): ParsedLineItem | undefined => {
     itemNumber += 1;
@@ -592,21 +574,9 @@ async function* parseJson(text: AsyncIterable<string>, log: ProblemLog): AsyncIt
       log.add(itemNumber, garbled, ENCODING_HINT, itemLine);
       return undefined;
     }
-    const check = checkLineItem(value);
+    const check = validator.check(value, itemNumber);
     if (!check.ok)
       for (const problem of check.problems) log.add(itemNumber, problem.field, problem.message, itemLine);
-    const id = (value as { externalRefLineItemID?: unknown } | null)?.externalRefLineItemID;
-    if (typeof id === 'string' && id !== '') {
-      const first = seenIds.get(id);
-      if (first !== undefined)
-        log.add(
-          itemNumber,
-          'externalRefLineItemID',
-          `${quotedExcerpt(id)} is already used by item ${first}: every line item needs its own externalRefLineItemID`,
-          itemLine,
-        );
-      else seenIds.set(id, itemNumber);
-    }
     if (!check.ok || log.total > before) return undefined;
     return { row: itemNumber, item: check.item };
   };

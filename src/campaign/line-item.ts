@@ -163,14 +163,14 @@ function describeValue(value: unknown): string {
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): FieldProblem {
   const field = issue.path.map(String).join('.') || '(line item)';
   const value = valueAt(input, issue.path);
+  // One wording for every absent field (an empty CSV cell is an absent field); rules that need a
+  // field only for some items say so in their own message.
+  if (value === undefined && issue.code !== 'custom') return { field, message: `${field} is missing` };
   switch (issue.code) {
     case 'invalid_type':
       return {
         field,
-        message:
-          value === undefined
-            ? `${field} is required`
-            : `${field} must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}, not ${describeValue(value)}`,
+        message: `${field} must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}, not ${describeValue(value)}`,
       };
     case 'too_big':
       return {
@@ -353,4 +353,39 @@ export function checkLineItem(value: unknown): LineItemCheck {
         .filter((problem) => !ours.has(problem.field) || problem.field === 'externalRefLineItemID'),
     );
   return problems.length > 0 ? { ok: false, problems } : { ok: true, item: parsed.data! };
+}
+
+/**
+ * The one validator of a campaign's line items, for the client, staging and the input-file readers:
+ * each item against checkLineItem, and its externalRefLineItemID against every item before it.
+ * `unit` is how the caller counts positions in its messages: rows of a CSV file, or items.
+ */
+export class LineItemValidator {
+  private readonly firstAt = new Map<string, number>();
+
+  constructor(private readonly unit: 'row' | 'item' = 'item') {}
+
+  /** How many distinct ids the items checked so far carried. */
+  get distinctIds(): number {
+    return this.firstAt.size;
+  }
+
+  /** Checks the item at `position` (the row or item number the caller names in its messages). */
+  check(value: unknown, position: number): LineItemCheck {
+    const checked = checkLineItem(value);
+    const id = isPlainObject(value) ? value.externalRefLineItemID : undefined;
+    if (typeof id !== 'string' || id === '') return checked;
+    const first = this.firstAt.get(id);
+    if (first === undefined) {
+      // A copy: a slice of a large input chunk would keep the whole chunk alive for the whole file.
+      this.firstAt.set((' ' + id).slice(1), position);
+      return checked;
+    }
+    const where = this.unit === 'row' ? `on row ${first}` : `by item ${first}`;
+    const duplicate: FieldProblem = {
+      field: 'externalRefLineItemID',
+      message: `${quotedExcerpt(id)} is already used ${where}: every line item needs its own externalRefLineItemID`,
+    };
+    return { ok: false, problems: [...(checked.ok ? [] : checked.problems), duplicate] };
+  }
 }

@@ -174,7 +174,7 @@ export const lineItemRequestSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['recipient', field],
-          message: `recipient.${field} is required when deliveryMethod is ${item.deliveryMethod} (${why})`,
+          message: `recipient.${field} is missing: deliveryMethod ${item.deliveryMethod} needs it (${why})`,
         });
       }
     };

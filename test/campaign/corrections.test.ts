@@ -194,15 +194,15 @@ describe('mergeCorrection', () => {
       [
         { externalRefLineItemID: 'L-1', recipient: { email: null } },
         'recipient.email',
-        /required when deliveryMethod is EMAIL/,
+        /recipient.email is missing: deliveryMethod EMAIL needs it/,
       ],
       [
         { externalRefLineItemID: 'L-1', deliveryMethod: 'ADDRESS' },
         'recipient.address',
-        /required when deliveryMethod is ADDRESS/,
+        /recipient.address is missing: deliveryMethod ADDRESS needs it/,
       ],
       [{ externalRefLineItemID: 'L-1', recipient: 'bob@example.com' }, 'recipient', /must be an object/],
-      [{ externalRefLineItemID: 'L-1', utid: null }, 'utid', /utid is required/],
+      [{ externalRefLineItemID: 'L-1', utid: null }, 'utid', /utid is missing/],
       [
         { externalRefLineItemID: 'L-1', lineItemNote: 'n'.repeat(151) },
         'lineItemNote',

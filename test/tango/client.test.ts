@@ -116,7 +116,7 @@ describe('TangoClient against a scripted server', () => {
       const error = await rejection(client.createAsyncOrder(bad));
       assert.ok(error instanceof TangoRequestValidationError);
       assert.equal(error.path, 'lineItems[0].recipient.firstName');
-      assert.match(error.message, /recipient\.firstName is required when deliveryMethod is EMAIL/);
+      assert.match(error.message, /recipient\.firstName is missing: deliveryMethod EMAIL needs it/);
       assert.equal(server.requests.length, 0);
     });
 
