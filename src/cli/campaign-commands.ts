@@ -267,6 +267,9 @@ async function runStart(args: string[], io: CliIo): Promise<number> {
   const approvalThreshold = numberOption(values['approval-threshold'], 'approval-threshold');
   if (approvalThreshold !== undefined) options.approvalThreshold = approvalThreshold;
   if (values['dry-run']) options.dryRun = true;
+  // A bad file is reported at once, whether Temporal is up or not: read it whole before connecting
+  // (staging reads and checks it again as it streams it into the store).
+  for await (const _ of readLineItemsFile(file)) void _;
   const campaignId = values.id ?? (await deriveCampaignId(file, campaign));
 
   return withClient(io, async (client) => {
