@@ -21,7 +21,7 @@ import {
 import { z } from 'zod';
 import { type CodecConfig, codecDataConverter, loadCodecConfig } from './codec/index.ts';
 import { orderFinalBookKey } from './campaign/book-keys.ts';
-import { LineItemValidator } from './campaign/line-item.ts';
+import { LineItemValidator, emailFormatProblem } from './campaign/line-item.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, type TemporalConfig, loadTemporalConfig } from './config.ts';
 import type { BookEntry, ItemError } from './campaign/order-book.ts';
 import { type ReportRow, reportRowSchema } from './campaign/report.ts';
@@ -70,11 +70,13 @@ import {
   campaignInputSchema,
   failureThresholdSchema,
   metadataPatchSchema,
-  scheduledCampaignInputSchema,
   skipItemsSchema,
 } from './workflows/types.ts';
-export { scheduleSourceSchema, scheduledCampaignInputSchema } from './workflows/types.ts';
-import type { ScheduledCampaignInput } from './workflows/types.ts';
+import {
+  type ScheduledCampaignInput,
+  scheduledCampaignInputSchema,
+} from './workflows/scheduled-campaign-input.ts';
+export { scheduleSourceSchema, scheduledCampaignInputSchema } from './workflows/scheduled-campaign-input.ts';
 export type { ScheduledCampaignInput };
 
 // ---------------------------------------------------------------------------------------------
@@ -536,6 +538,9 @@ export class CampaignClient {
         ...(registryClaim ? { registryClaim } : {}),
       });
       if (!parsed.success) throw new InvalidInputError('the campaign input', issuesOf(parsed.error));
+      const sender = emailFormatProblem('sender.email', parsed.data.sender?.email);
+      if (sender)
+        throw new InvalidInputError('the campaign input', [{ path: sender.field, message: sender.message }]);
       const result = await this.call(campaignId, 'start', async () => {
         try {
           const handle = await this.client.workflow.start('campaignWorkflow', {
@@ -972,7 +977,9 @@ export class CampaignClient {
       ...(timing.success ? [] : issuesOf(timing.error)),
       ...(parsed.success ? [] : issuesOf(parsed.error)),
     ];
-    if (!timing.success || !parsed.success) throw new InvalidInputError('the schedule', issues);
+    const sender = emailFormatProblem('campaign.sender.email', workflowInput.campaign?.sender?.email);
+    if (sender) issues.push({ path: sender.field, message: sender.message });
+    if (!timing.success || !parsed.success || sender) throw new InvalidInputError('the schedule', issues);
     const when = timing.data;
     try {
       await this.client.schedule.create({

@@ -291,15 +291,17 @@ const EMAIL_FORMAT = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 // An optional "+", then digits with the usual separators (spaces, dashes, dots, parentheses), 7-15 digits.
 const MOBILE_FORMAT = /^\+?[\d\s().-]+$/;
 
+/** A problem when `value` is text that is plainly not an email address (Tango would refuse it). */
+export function emailFormatProblem(field: string, value: unknown): FieldProblem | undefined {
+  if (typeof value !== 'string' || value.trim() === '' || EMAIL_FORMAT.test(value.trim())) return undefined;
+  return { field, message: `${field} ${describeValue(value)} is not an email address (name@example.com)` };
+}
+
 function formatProblems(value: Record<string, unknown>): FieldProblem[] {
   const recipient = isPlainObject(value.recipient) ? value.recipient : undefined;
   const problems: FieldProblem[] = [];
-  const email = recipient?.email;
-  if (typeof email === 'string' && email.trim() !== '' && !EMAIL_FORMAT.test(email.trim()))
-    problems.push({
-      field: 'recipient.email',
-      message: `recipient.email ${describeValue(email)} is not an email address (name@example.com)`,
-    });
+  const email = emailFormatProblem('recipient.email', recipient?.email);
+  if (email) problems.push(email);
   const mobile = recipient?.mobileNumber;
   if (typeof mobile === 'string' && mobile.trim() !== '') {
     const digits = mobile.replace(/\D/g, '').length;

@@ -22,7 +22,8 @@ import { campaignWorkflowId } from '../definitions.ts';
 import { campaignWorkflow } from './campaign-workflow.ts';
 import { REGISTRY_CLAIM, SOURCE_LOAD } from './activity-options.ts';
 import { parseWorkflowInput } from './boundary.ts';
-import { type CampaignResult, type ScheduledWorkflowInput, scheduledWorkflowInputSchema } from './types.ts';
+import { type ScheduledWorkflowInput, scheduledWorkflowInputSchema } from './scheduled-campaign-input.ts';
+import type { CampaignResult } from './types.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -35,9 +36,6 @@ const scheduledStartTime = defineSearchAttributeKey(
   SearchAttributeType.DATETIME,
 );
 
-/** The input, as a Schedule or a hand-started run passes it (validated at the boundary). */
-export type ScheduledCampaignInput = ScheduledWorkflowInput;
-
 export type ScheduledCampaignResult =
   | { campaignId: string; outcome: 'ran'; result: CampaignResult }
   | { campaignId: string; outcome: 'already-ran' };
@@ -49,7 +47,7 @@ export function scheduledCampaignId(scheduleId: string, slot: Date): string {
 }
 
 export async function scheduledCampaignWorkflow(
-  rawInput: ScheduledCampaignInput,
+  rawInput: ScheduledWorkflowInput,
 ): Promise<ScheduledCampaignResult> {
   const input = parseWorkflowInput(scheduledWorkflowInputSchema, rawInput, 'scheduledCampaignWorkflow');
   const info = workflowInfo();

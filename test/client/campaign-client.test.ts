@@ -95,6 +95,19 @@ describe('CampaignClient on the dev server', () => {
       (error: unknown) =>
         error instanceof InvalidInputError && error.issues.some((issue) => issue.path === 'campaignId'),
     );
+    // Tango refuses a malformed sender email for the whole order: refused here, before anything starts.
+    await assert.rejects(
+      client.startCampaign(
+        { ...base, campaignId: 'client-bad-sender', sender: { email: 'not-an-email' } },
+        { items: [lineItem('ok')] },
+      ),
+      (error: unknown) =>
+        error instanceof InvalidInputError &&
+        error.issues.some(
+          (issue) => issue.path === 'sender.email' && /not an email address/.test(issue.message),
+        ),
+    );
+    await assert.rejects(client.describeCampaign('client-bad-sender'), CampaignNotFoundError);
     const good = Array.from({ length: MAX_INLINE_ITEMS + 5 }, () => lineItem('ok'));
     const broken = { ...lineItem('ok'), recipient: { email: 'nobody', firstName: 'A' } };
     const duplicate = { ...good[0]! };
@@ -353,12 +366,16 @@ describe('CampaignClient on the dev server', () => {
         scheduleId: 'weekly wellness',
         dayOfWeek: 'FUNDAY' as never,
         source: { location: '' },
-        campaign: { customerIdentifier: 'sim-customer', accountIdentifier: 'sim-account-1' },
+        campaign: {
+          customerIdentifier: 'sim-customer',
+          accountIdentifier: 'sim-account-1',
+          sender: { email: 'call-me' },
+        },
       }),
       (error: unknown) => {
         assert.ok(error instanceof InvalidInputError);
         const paths = error.issues.map((issue) => issue.path);
-        for (const path of ['dayOfWeek', 'scheduleId', 'source.location'])
+        for (const path of ['dayOfWeek', 'scheduleId', 'source.location', 'campaign.sender.email'])
           assert.ok(paths.includes(path), `${path} missing from ${paths.join(', ')}`);
         return true;
       },
