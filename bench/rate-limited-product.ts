@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { CampaignClient } from '../src/client.ts';
 import { campaignWorkflowId } from '../src/definitions.ts';
 import { startSimulator, type SimulatorOptionsPatch } from '../src/simulator/index.ts';
@@ -120,7 +121,7 @@ async function campaignHistory(
     return (history.events ?? []).map((event) => {
       const seconds = Number(event.eventTime?.seconds ?? 0);
       const atMs = seconds * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6) - startedEpochMs;
-      const type = String(event.eventType ?? '');
+      const type = proto.temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType);
       const name = event.activityTaskScheduledEventAttributes?.activityType?.name ?? undefined;
       if (name) scheduled.set(String(event.eventId), name);
       const scheduledId =
