@@ -27,6 +27,8 @@ export interface RequestFigures {
   orders: { externalRefID: string; lineItems: number }[];
   /** Per order 1 POST + ceil(items / 500) pages, plus 1 balance check for the campaign. */
   minimum: number;
+  /** Every request in the order sent: ms after the first one reached the proxy, ms it took, route, status. */
+  timeline: { at: number; tookMs: number; route: RequestRoute; status: number; order?: string }[];
 }
 
 export function emptyRoutes(): Record<RequestRoute, number> {
@@ -93,5 +95,14 @@ export function requestFigures(entries: CountedRequest[], toleranceMs = 50): Req
     peakPerSecond: peak,
     orders: orderList,
     minimum: minimumFor(orderList.map((order) => order.lineItems)),
+    timeline: [...entries]
+      .sort((a, b) => a.at - b.at)
+      .map((entry, _, sorted) => ({
+        at: entry.at - sorted[0]!.at,
+        tookMs: entry.doneAt - entry.at,
+        route: entry.route,
+        status: entry.status,
+        ...(entry.externalRefID !== undefined ? { order: entry.externalRefID } : {}),
+      })),
   };
 }

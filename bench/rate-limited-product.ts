@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { CampaignClient } from '../src/client.ts';
+import { campaignWorkflowId } from '../src/definitions.ts';
 import { startSimulator, type SimulatorOptionsPatch } from '../src/simulator/index.ts';
 import { FileSystemStore } from '../src/store/filesystem.ts';
 import { TangoClient } from '../src/tango/client.ts';
@@ -53,6 +55,10 @@ export interface RateLimitedProductOutcome {
   workerStartMs: number;
   webhooks: { published: number; signalled: number; duplicates: number };
   entries: CountedRequest[];
+  /** The campaign workflow's history: ms after the start call, event type, activity (if any). */
+  campaignEvents: { atMs: number; event: string; activity?: string }[];
+  /** From the start call to the first Tango request of the campaign (its OAuth token included). */
+  firstRequestMs: number;
 }
 
 interface RunningWorker {
@@ -101,6 +107,32 @@ async function stopWorker(worker: RunningWorker): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** What the campaign workflow did when, for reading where its time went (not a figure of its own). */
+async function campaignHistory(
+  client: Client,
+  campaignId: string,
+  startedEpochMs: number,
+): Promise<RateLimitedProductOutcome['campaignEvents']> {
+  try {
+    const history = await client.workflow.getHandle(campaignWorkflowId(campaignId)).fetchHistory();
+    const scheduled = new Map<string, string>();
+    return (history.events ?? []).map((event) => {
+      const seconds = Number(event.eventTime?.seconds ?? 0);
+      const atMs = seconds * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6) - startedEpochMs;
+      const type = proto.temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType);
+      const name = event.activityTaskScheduledEventAttributes?.activityType?.name ?? undefined;
+      if (name) scheduled.set(String(event.eventId), name);
+      const scheduledId =
+        event.activityTaskStartedEventAttributes?.scheduledEventId ??
+        event.activityTaskCompletedEventAttributes?.scheduledEventId;
+      const activity = name ?? (scheduledId ? scheduled.get(String(scheduledId)) : undefined);
+      return { atMs, event: type, ...(activity ? { activity } : {}) };
+    });
+  } catch {
+    return [];
+  }
 }
 
 /** Waits until no request has reached the proxy for `quietMs` (the simulator's 1 s window is empty). */
@@ -173,6 +205,7 @@ export async function runRateLimitedProduct(
     });
     const campaignId = `bench-${options.runTag}`;
     const started = performance.now();
+    const startedEpochMs = Date.now();
     await campaigns.startCampaign(
       {
         campaignId,
@@ -211,6 +244,8 @@ export async function runRateLimitedProduct(
         ? ending.result
         : { status: ending.failure, counts: { delivered: 0, givenUp: 0 }, orders: 0, rounds: 0 };
     await Promise.all(workers.map((worker) => stopWorker(worker)));
+    const campaignEvents = await campaignHistory(options.client, campaignId, startedEpochMs);
+    const firstRequest = proxy.entries().find((entry) => entry.at >= startedEpochMs);
     const stats = simulator.stats();
     const receiverStats = receiver.stats();
     return {
@@ -229,6 +264,8 @@ export async function runRateLimitedProduct(
         duplicates: receiverStats.duplicate,
       },
       entries: proxy.entries(),
+      campaignEvents,
+      firstRequestMs: firstRequest ? firstRequest.at - startedEpochMs : Number.NaN,
     };
   } finally {
     for (const cleanup of cleanups) await cleanup();

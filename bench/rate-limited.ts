@@ -88,6 +88,9 @@ export interface SideResult {
   product?: {
     workerStartMs: number;
     webhooks: { published: number; signalled: number; duplicates: number };
+    /** From the start call to the campaign's first Tango request. */
+    firstRequestMs: number;
+    campaignEvents: { atMs: number; event: string; activity?: string }[];
   };
 }
 
@@ -216,7 +219,12 @@ async function productRun(
       orders: outcome.orders,
       rounds: outcome.rounds,
       duplicatesInLedger: outcome.duplicatesInLedger,
-      product: { workerStartMs: outcome.workerStartMs, webhooks: outcome.webhooks },
+      product: {
+        workerStartMs: outcome.workerStartMs,
+        webhooks: outcome.webhooks,
+        firstRequestMs: outcome.firstRequestMs,
+        campaignEvents: outcome.campaignEvents,
+      },
     },
     requestFigures(outcome.entries),
     options.transientShare,

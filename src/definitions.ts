@@ -19,9 +19,9 @@ import type { LineItemCorrection } from './workflows/corrections-input.ts';
 export const DEFAULT_TASK_QUEUE = 'tango-campaigns';
 
 /**
- * The task queue of the activities that call Tango, beside the workflows' own: its
- * `maxTaskQueueActivitiesPerSecond` is Tango's request budget (TANGO_TPS), shared by every worker,
- * and each of these activities makes one Tango request (docs/operations.md, "The request budget").
+ * The task queue of the activities that call Tango, beside the workflows' own: each of them makes one
+ * Tango request, spaced by the request gate every worker shares (TANGO_TPS), and the backlog waits
+ * here for any worker (docs/operations.md, "The request budget").
  */
 export function tangoTaskQueue(taskQueue: string): string {
   return `${taskQueue}-tango`;

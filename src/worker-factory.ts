@@ -27,8 +27,11 @@ export interface CampaignWorkerOptions {
   store: CampaignStore;
   tango: TangoApi;
   errorClassOverrides?: ErrorClassOverrides;
-  /** Tango requests per second for the whole task queue (all workers together). */
-  tangoTps?: number;
+  /**
+   * Tango calls this process runs at once (TANGO_MAX_CONCURRENT_REQUESTS); the backlog waits in the
+   * Tango task queue. The pace itself is the TangoClient's request gate.
+   */
+  tangoConcurrency?: number;
   /** TANGO_VISIBILITY_GRACE_SECONDS in ms (default 10 minutes). */
   visibilityGraceMs?: number;
   /** Renewing webhook subscriptions (webhookSubscriptionWorkflow); the worker command passes it. */
@@ -57,8 +60,11 @@ export function autoFixerFor(definition: CampaignDefinition): AutoFixer | undefi
 
 /**
  * The two Temporal workers of one worker process: workflows and store work on the task queue, and
- * the activities that call Tango on its Tango task queue, where `maxTaskQueueActivitiesPerSecond`
- * is Tango's request budget for every worker together (each of them makes one request).
+ * the activities that call Tango on its Tango task queue (each makes one request). The budget is the
+ * TangoClient's request gate, shared through the store by every process (src/store/request-gate.ts);
+ * the Tango worker runs only a few calls at once, so the backlog waits in the task queue, in order,
+ * for whichever worker is free. Not `maxTaskQueueActivitiesPerSecond`: the server applies it per
+ * queue partition, and at 1/s it left gaps of 2-3 s between calls (docs/benchmarks.md).
  */
 export interface CampaignWorker {
   /** Polls both queues until shutdown; resolves once both have drained. */
@@ -95,17 +101,17 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
   });
   const { dataConverter, interceptors, identity, shutdownGraceTime, maxConcurrentActivityTaskExecutions } =
     options.workerOptions ?? {};
+  const tangoConcurrency = options.tangoConcurrency ?? maxConcurrentActivityTaskExecutions;
   const tango = await Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: tangoTaskQueue(taskQueue),
     activities: tangoCalls,
-    ...(options.tangoTps ? { maxTaskQueueActivitiesPerSecond: options.tangoTps } : {}),
     ...(dataConverter ? { dataConverter } : {}),
     ...(interceptors?.activity ? { interceptors: { activity: interceptors.activity } } : {}),
     ...(identity ? { identity } : {}),
     ...(shutdownGraceTime !== undefined ? { shutdownGraceTime } : {}),
-    ...(maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions } : {}),
+    ...(tangoConcurrency ? { maxConcurrentActivityTaskExecutions: tangoConcurrency } : {}),
   });
   return {
     workers: { campaign, tango },

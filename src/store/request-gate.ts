@@ -1,19 +1,30 @@
-// Tango's request budget, shared through the claim-check store by every worker process: time is cut
-// into slots of 1/TANGO_TPS (plus a tenth, for the spread of send times), and a request goes out only
-// in a slot it claimed with a create-if-absent of the slot's key, so no two requests of any workers
-// share one; after a 429 (its Retry-After, at least 1 s) or a 5xx / network failure (1 s, as Tango
-// asks) no slot before that time is claimed. The task-queue rate limit keeps the claims few.
+// Tango's request budget, shared through the claim-check store by every worker process. A request
+// occupies one spacing (1/TANGO_TPS plus a twentieth, for the spread of send and arrival times) and
+// goes out only at the start of one it holds. Time is cut into quarter-spacings ("ticks"); a request
+// holds a spacing by creating the keys of its four ticks with create-if-absent, all or none (it lets
+// go of the ones it got when another request holds any of the four), so the spacings of any two
+// requests of any workers never overlap, and an idle gate sends within a quarter-spacing instead of
+// at the next whole one. A request that wakes too late for its start (a busy event loop, a slow
+// claim) gives its spacing up and claims a later one rather than crowd the next. After a 429 (its
+// Retry-After, at least 1 s) or a 5xx / network failure (1 s, as Tango asks) nothing before that time
+// is claimed. Each worker runs only a few Tango calls at once (TANGO_MAX_CONCURRENT_REQUESTS), so
+// the claims stay few and the backlog waits in the Tango task queue. Every worker of a task queue
+// must have the same TANGO_TPS (the ticks are numbered from the epoch in their length).
 import type { RequestGate } from '../tango/client.ts';
 import type { CampaignStore } from './store.ts';
 import { StoreNotFoundError } from './store.ts';
 
 /** Where the gate keeps "quiet until" (JSON: { until: epoch ms, reason }). */
 export const QUIET_UNTIL_KEY = 'tango/quiet-until.json';
-/** Claimed request slots (empty objects, one per slot number; old ones are removed as it goes). */
-export const SLOTS_PREFIX = 'tango/slots/';
-const SLOT_MARGIN = 1.1;
-/** Slots this far back are removed by whoever claims a new one. */
-const SLOTS_KEPT = 100;
+/** Claimed ticks (empty objects, one per tick number; old ones are removed as it goes). */
+export const TICKS_PREFIX = 'tango/ticks/';
+const SPACING_MARGIN = 1.05;
+/** At a high TANGO_TPS a twentieth is too thin to absorb a late timer: at least this much. */
+const MIN_MARGIN_MS = 10;
+/** Ticks per spacing: what one request holds. */
+const TICKS_PER_REQUEST = 4;
+/** Ticks this far back are removed by whoever claims new ones. */
+const TICKS_KEPT = 400;
 
 /** Tango asks for at least this long after an error before the next request. */
 const AFTER_ERROR_MS = 1000;
@@ -27,18 +38,24 @@ export interface StoreRequestGateOptions {
 
 export class StoreRequestGate implements RequestGate {
   readonly #store: CampaignStore;
-  readonly #slotMs: number;
+  readonly #tickMs: number;
+  /** A request sent later than this after its start would crowd the next one: it re-claims. */
+  readonly #lateMs: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   /** Requests of this process wait their turn one after the other. */
   #turn: Promise<void> = Promise.resolve();
-  #lastSlot = -1;
+  /** The first tick of this process's latest claim. */
+  #lastTick = -TICKS_PER_REQUEST;
   /** The latest "quiet until" this process wrote or read (saves a write that changes nothing). */
   #knownQuietUntil = 0;
 
   constructor(store: CampaignStore, options: StoreRequestGateOptions) {
     this.#store = store;
-    this.#slotMs = (1000 / options.tps) * SLOT_MARGIN;
+    const intervalMs = 1000 / options.tps;
+    const spacingMs = Math.max(intervalMs * SPACING_MARGIN, intervalMs + MIN_MARGIN_MS);
+    this.#tickMs = spacingMs / TICKS_PER_REQUEST;
+    this.#lateMs = (spacingMs - intervalMs) / 2;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -68,14 +85,40 @@ export class StoreRequestGate implements RequestGate {
   }
 
   async #waitForSlot(): Promise<void> {
-    const quietUntil = Math.max(await this.#sharedQuietUntil(), this.#knownQuietUntil);
-    let slot = Math.max(Math.ceil(Math.max(this.#now(), quietUntil) / this.#slotMs), this.#lastSlot + 1);
-    // The first free slot from now (or from the end of a quiet time) is ours.
-    while (!(await this.#store.createIfAbsent(`${SLOTS_PREFIX}${slot}`, '{}'))) slot += 1;
-    this.#lastSlot = slot;
-    void this.#store.delete(`${SLOTS_PREFIX}${slot - SLOTS_KEPT}`).catch(() => undefined);
-    const wait = slot * this.#slotMs - this.#now();
-    if (wait > 0) await this.#sleep(wait);
+    for (;;) {
+      const quietUntil = Math.max(await this.#sharedQuietUntil(), this.#knownQuietUntil);
+      const from = Math.max(
+        Math.ceil(Math.max(this.#now(), quietUntil) / this.#tickMs),
+        this.#lastTick + TICKS_PER_REQUEST,
+      );
+      const tick = await this.#claimFrom(from);
+      this.#lastTick = tick;
+      const wait = tick * this.#tickMs - this.#now();
+      if (wait > 0) await this.#sleep(wait);
+      if (this.#now() - tick * this.#tickMs <= this.#lateMs) return;
+    }
+  }
+
+  /** The first tick from `from` on whose spacing this process now holds. */
+  async #claimFrom(from: number): Promise<number> {
+    for (let first = from; ;) {
+      const ticks = Array.from({ length: TICKS_PER_REQUEST }, (_, index) => first + index);
+      const held = await Promise.all(
+        ticks.map((tick) => this.#store.createIfAbsent(`${TICKS_PREFIX}${tick}`, '{}')),
+      );
+      if (held.every(Boolean)) {
+        for (const tick of ticks)
+          void this.#store.delete(`${TICKS_PREFIX}${tick - TICKS_KEPT}`).catch(() => undefined);
+        return first;
+      }
+      // All or none: let go of what this claim got, and start after the last tick another one holds.
+      await Promise.all(
+        ticks
+          .filter((_, index) => held[index])
+          .map((tick) => this.#store.delete(`${TICKS_PREFIX}${tick}`).catch(() => undefined)),
+      );
+      first = ticks[held.lastIndexOf(false)]! + 1;
+    }
   }
 
   async #sharedQuietUntil(): Promise<number> {

@@ -85,8 +85,13 @@ export interface TangoConfig {
   /** Default customer/account for tools and contract tests; campaigns carry their own. */
   customerIdentifier?: string;
   accountIdentifier?: string;
-  /** Requests per second Tango allows us; enforced by the worker's task-queue rate limit. */
+  /** Requests per second Tango allows us, for every worker together (the shared request gate). */
   tps: number;
+  /**
+   * Tango calls one worker process runs at once (TANGO_MAX_CONCURRENT_REQUESTS): the rest wait in
+   * the Tango task queue, not in the process. Default max(2, ceil(2 x TANGO_TPS)).
+   */
+  maxConcurrentRequests: number;
   timeoutMs: number;
   /**
    * How long a 404 for an order this worker POSTed counts as "Tango does not show it yet" (GET may
@@ -185,6 +190,7 @@ const envSchema = z.object({
   TANGO_CUSTOMER_IDENTIFIER: optional(z.string()),
   TANGO_ACCOUNT_IDENTIFIER: optional(z.string().min(5).max(100)),
   TANGO_TPS: optional(positiveNumber),
+  TANGO_MAX_CONCURRENT_REQUESTS: optional(positiveInteger),
   TANGO_TIMEOUT_MS: optional(positiveInteger),
   TANGO_VISIBILITY_GRACE_SECONDS: optional(positiveInteger),
   TANGO_WEBHOOK_VERIFICATION: optional(z.enum(['hmac', 'x509', 'none'])),
@@ -367,6 +373,8 @@ export function loadTangoConfig(
     accountIdentifier:
       vars.TANGO_ACCOUNT_IDENTIFIER ?? (isLoopback ? LOCAL_SIMULATOR_DEFAULTS.accountIdentifier : undefined),
     tps: vars.TANGO_TPS ?? 1,
+    maxConcurrentRequests:
+      vars.TANGO_MAX_CONCURRENT_REQUESTS ?? Math.max(2, Math.ceil(2 * (vars.TANGO_TPS ?? 1))),
     timeoutMs: vars.TANGO_TIMEOUT_MS ?? 30_000,
     visibilityGraceMs: (vars.TANGO_VISIBILITY_GRACE_SECONDS ?? 600) * 1000,
     webhook,

@@ -21,6 +21,9 @@ import { type AddressList, clientAddress } from './ip-allowlist.ts';
 import { RecentIds } from './recent-ids.ts';
 import { SignalWindow } from './signal-window.ts';
 
+/** gRPC's status code NOT_FOUND (what describeNamespace answers for a namespace Temporal lacks). */
+const GRPC_NOT_FOUND = 5;
+
 export interface WebhookLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -406,16 +409,29 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     finish(await deliver(event, fields));
   }
 
-  // Readiness: can we reach Temporal right now? Cached briefly, and concurrent probes share one call.
-  let readiness: { ok: boolean; error?: string; at: number } | undefined;
-  let probing: Promise<{ ok: boolean; error?: string; at: number }> | undefined;
+  // Readiness: can we reach Temporal right now, and does it hold the namespace the signals go to?
+  // Cached briefly, and concurrent probes share one call.
+  type Readiness = { ok: boolean; reason?: string; error?: string; at: number };
+  let readiness: Readiness | undefined;
+  let probing: Promise<Readiness> | undefined;
+  const { namespace } = client.options;
   function checkReadiness() {
     if (readiness && Date.now() - readiness.at < readinessCacheMs) return Promise.resolve(readiness);
     probing ??= client.connection
-      .withDeadline(Date.now() + readinessTimeoutMs, () => client.workflowService.getSystemInfo({}))
+      .withDeadline(Date.now() + readinessTimeoutMs, () =>
+        client.workflowService.describeNamespace({ namespace }),
+      )
       .then(
-        () => ({ ok: true, at: Date.now() }),
-        (error: unknown) => ({ ok: false, error: errorText(error), at: Date.now() }),
+        (): Readiness => ({ ok: true, at: Date.now() }),
+        (error: unknown): Readiness => ({
+          ok: false,
+          reason:
+            (error as { code?: unknown }).code === GRPC_NOT_FOUND
+              ? `Temporal has no namespace "${namespace}"`
+              : 'Temporal is unreachable',
+          error: errorText(error),
+          at: Date.now(),
+        }),
       )
       .then((result) => {
         readiness = result;
@@ -440,8 +456,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       const ready = await checkReadiness();
       if (ready.ok) send(res, 200, { status: 'ready' });
       else {
-        logger.warn('not ready: Temporal is unreachable', { error: ready.error });
-        send(res, 503, { status: 'not ready', reason: 'Temporal is unreachable' });
+        logger.warn(`not ready: ${ready.reason}`, { error: ready.error });
+        send(res, 503, { status: 'not ready', reason: ready.reason });
       }
       return;
     }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { QUIET_UNTIL_KEY, StoreRequestGate } from '../../src/store/request-gate.ts';
+import { QUIET_UNTIL_KEY, StoreRequestGate, TICKS_PREFIX } from '../../src/store/request-gate.ts';
 
 /** A clock the gates share; sleeping moves it (and records the wait). */
 function fakeTime() {
@@ -19,7 +19,7 @@ function fakeTime() {
 }
 
 describe('StoreRequestGate', () => {
-  it('spaces the requests of one process at 1/TPS (plus a tenth), concurrent callers included', async () => {
+  it('spaces the requests of one process at 1/TPS (plus a twentieth), concurrent callers included', async () => {
     const clock = fakeTime();
     const gate = new StoreRequestGate(new MemoryStore(), { tps: 2, now: clock.now, sleep: clock.sleep });
     const sentAt: number[] = [];
@@ -31,13 +31,68 @@ describe('StoreRequestGate', () => {
     );
     assert.deepEqual(
       sentAt.map((at) => at - sentAt[0]!),
-      [0, 550, 1100, 1650],
+      [0, 525, 1050, 1575],
     );
+  });
+
+  it('gives up a slot it woke too late for, so the next request is not crowded', async () => {
+    const clock = fakeTime();
+    const store = new MemoryStore();
+    let late = 200;
+    const gate = new StoreRequestGate(store, {
+      tps: 1,
+      now: clock.now,
+      // The first sleep overshoots by 200 ms (a busy event loop); the others are on time.
+      sleep: async (ms) => {
+        clock.time.now += ms + late;
+        late = 0;
+      },
+    });
+    const other = new StoreRequestGate(store, { tps: 1, now: clock.now, sleep: clock.sleep });
+    await gate.beforeRequest();
+    const first = clock.time.now;
+    await other.beforeRequest();
+    const second = clock.time.now;
+    assert.ok(second - first >= 1000, `requests only ${second - first} ms apart`);
+    // The late one went out at the start of a later tick (a multiple of 262.5 ms), not 200 ms into one.
+    assert.equal(first % 262.5, 0);
+  });
+
+  it('sends from an idle gate within a quarter spacing, and lets go of a partial claim', async () => {
+    const clock = fakeTime();
+    const store = new MemoryStore();
+    const gate = new StoreRequestGate(store, { tps: 1, now: clock.now, sleep: clock.sleep });
+    clock.time.now = 1_000_010;
+    await gate.beforeRequest();
+    assert.ok(clock.time.now - 1_000_010 <= 262.5, `an idle gate waited ${clock.time.now - 1_000_010} ms`);
+    const tick = clock.time.now / 262.5;
+    // Another process holds the third tick after our spacing: the next claim gets the two before it
+    // and the one after it, lets go of them, and takes the four after the held one.
+    await store.put(`${TICKS_PREFIX}${tick + 6}`, '{}');
+    const other = new StoreRequestGate(store, { tps: 1, now: clock.now, sleep: clock.sleep });
+    await other.beforeRequest();
+    assert.equal(clock.time.now / 262.5, tick + 7);
+    const keys = new Set<string>();
+    for await (const key of store.list(TICKS_PREFIX)) keys.add(key);
+    for (const held of [
+      tick,
+      tick + 1,
+      tick + 2,
+      tick + 3,
+      tick + 6,
+      tick + 7,
+      tick + 8,
+      tick + 9,
+      tick + 10,
+    ])
+      assert.ok(keys.has(`${TICKS_PREFIX}${held}`), `tick ${held - tick} is held`);
+    for (const released of [tick + 4, tick + 5])
+      assert.ok(!keys.has(`${TICKS_PREFIX}${released}`), 'the partial claim let go of what it got');
   });
 
   it('never lets two processes send in the same slot (real clock)', async () => {
     const store = new MemoryStore();
-    // 20 per second: slots of 55 ms.
+    // 20 per second: spacings of 60 ms (50 plus the 10 ms least margin).
     const gates = [1, 2, 3].map(() => new StoreRequestGate(store, { tps: 20 }));
     const sentAt: number[] = [];
     await Promise.all(

@@ -364,6 +364,25 @@ describe('webhook receiver on the dev server', () => {
     }
   });
 
+  it("says not ready, naming it, when Temporal lacks the receiver's namespace", async () => {
+    const wrong = await startWebhookReceiver({
+      port: 0,
+      client: new Client({ connection: env.connection, namespace: 'no-such-namespace' }),
+      verification,
+      logger,
+    });
+    try {
+      const ready = await get(new URL('/readyz', wrong.url).href);
+      assert.equal(ready.status, 503);
+      assert.deepEqual(ready.body, {
+        status: 'not ready',
+        reason: 'Temporal has no namespace "no-such-namespace"',
+      });
+    } finally {
+      await wrong.close();
+    }
+  });
+
   it('does not remember an eventId whose signal failed: the redelivery signals', async () => {
     let failNext = true;
     const flaky = new Client({
