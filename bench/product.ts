@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Timestamp } from '@temporalio/common';
-import { CampaignClient } from '../src/client.ts';
+import { CampaignClient } from '../src/client/index.ts';
 import { campaignRef, orderExternalRefId } from '../src/campaign/ids.ts';
 import { campaignWorkflowId, orderWorkflowId } from '../src/definitions.ts';
 import { startSimulator } from '../src/simulator/index.ts';

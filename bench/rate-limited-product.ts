@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { CampaignClient } from '../src/client.ts';
+import { CampaignClient } from '../src/client/index.ts';
 import { campaignWorkflowId } from '../src/definitions.ts';
 import { startSimulator, type SimulatorOptionsPatch } from '../src/simulator/index.ts';
 import { FileSystemStore } from '../src/store/filesystem.ts';

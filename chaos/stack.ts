@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { CampaignClient } from '../src/client.ts';
+import { CampaignClient } from '../src/client/index.ts';
 import {
   resolveTemporalCli,
   startDevTemporalServer,

@@ -8,7 +8,7 @@
 // Each fleet runs its own campaign on its own task queue; workers start before the campaign so the
 // figure is the campaign's own time (staging into S3 through the report), not process start-up.
 import { parseArgs } from 'node:util';
-import { CampaignClient } from '../src/client.ts';
+import { CampaignClient } from '../src/client/index.ts';
 import { allSearchAttributes } from '../src/definitions.ts';
 import { startSimulator } from '../src/simulator/index.ts';
 import { lineItem } from '../test/helpers/campaign-stack.ts';

@@ -37,7 +37,7 @@ export {
   type StartedCampaign,
   type Weekday,
   type WeeklyScheduleTiming,
-} from './client.ts';
+} from './client/index.ts';
 export {
   DEFAULT_TASK_QUEUE,
   campaignWorkflowId,

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CampaignClient, type FailedItem, isOpenExecution } from '../client.ts';
+import { type CampaignClient, type FailedItem, isOpenExecution } from '../client/index.ts';
 import {
   type InputProblem,
   InputFileError,

@@ -1,7 +1,7 @@
 // What every operator command shares: its input/output streams and environment (injected, so tests
 // run commands in-process), argument parsing with --help, exit codes, and the lazily opened client.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CampaignClient, CampaignClientError, type ConnectedCampaignClient } from '../client.ts';
+import { CampaignClient, CampaignClientError, type ConnectedCampaignClient } from '../client/index.ts';
 import { InputFileError } from '../campaign/input-file.ts';
 import { ConfigError } from '../tango/config.ts';
 import { StoreError } from '../store/store.ts';

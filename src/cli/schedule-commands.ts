@@ -6,7 +6,7 @@ import {
   type ScheduleInfo,
   loadCampaignClientConfig,
   TemporalUnavailableError,
-} from '../client.ts';
+} from '../client/index.ts';
 import { allSearchAttributes } from '../definitions.ts';
 import {
   type CliIo,

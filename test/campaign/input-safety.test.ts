@@ -18,7 +18,7 @@ import {
 } from '../../src/campaign/input-file.ts';
 import { FIELD_LIMITS, checkLineItem, excerpt } from '../../src/campaign/line-item.ts';
 import { failuresCsv } from '../../src/cli/campaign-commands.ts';
-import type { FailedItem } from '../../src/client.ts';
+import type { FailedItem } from '../../src/client/index.ts';
 import type { LineItemRequest } from '../../src/tango/schemas.ts';
 
 const emailItem: LineItemRequest = {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
-import { CampaignClient } from '../../src/client.ts';
+import { CampaignClient } from '../../src/client/index.ts';
 import { DEFAULT_ACCOUNTS } from '../../src/simulator/defaults.ts';
 import type { CampaignProgress } from '../../src/workflows/types.ts';
 import { type CampaignStack, startCampaignStack } from '../helpers/campaign-stack.ts';

@@ -17,7 +17,7 @@ import {
   ScheduleMissingError,
   TemporalUnavailableError,
   loadCampaignClientConfig,
-} from '../../src/client.ts';
+} from '../../src/client/index.ts';
 import {
   type CampaignStack,
   lineItem,

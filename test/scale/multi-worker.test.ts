@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { CampaignClient } from '../../src/client.ts';
+import { CampaignClient } from '../../src/client/index.ts';
 import { allSearchAttributes, campaignWorkflowId, progressQuery } from '../../src/definitions.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
 import type { S3Store } from '../../src/store/s3-store.ts';

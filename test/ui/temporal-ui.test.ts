@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CampaignClient } from '../../src/client.ts';
+import { CampaignClient } from '../../src/client/index.ts';
 import { campaignWorkflowId } from '../../src/definitions.ts';
 import { type CampaignStack, lineItem, startCampaignStack } from '../helpers/campaign-stack.ts';
 

@@ -15,7 +15,7 @@ import {
 } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { main } from '../../src/cli/main.ts';
-import { CampaignClient, CampaignIdInUseError } from '../../src/client.ts';
+import { CampaignClient, CampaignIdInUseError } from '../../src/client/index.ts';
 import { campaignRef } from '../../src/campaign/ids.ts';
 import { campaignWorkflowId } from '../../src/definitions.ts';
 import { readRegistryEntry } from '../../src/store/campaign-registry.ts';
