@@ -2,7 +2,7 @@
 // passes each run, as zod schemas with the types derived from them. Pure code, sandbox-safe: the
 // client checks a schedule's input with the same schemas the workflow parses it with.
 import { z } from 'zod';
-import { campaignOptionsSchema, senderSchema } from './types.ts';
+import { campaignInputSchema, campaignOptionsSchema } from './types.ts';
 
 /** Where a scheduled run reads its line items: a path on the workers' machines or an http(s) URL. */
 export const scheduleSourceSchema = z
@@ -19,16 +19,17 @@ export const scheduledCampaignInputSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'schedule id: 1-60 characters of A-Z a-z 0-9 _ . -'),
     source: scheduleSourceSchema,
-    campaign: z
-      .object({
-        customerIdentifier: z.string().min(1).max(100),
-        accountIdentifier: z.string().min(5).max(100),
-        campaign: z.string().max(1024).optional(),
-        purchaseOrderNumber: z.string().max(100).optional(),
-        notes: z.string().max(150).optional(),
-        sender: senderSchema.optional(),
-        options: campaignOptionsSchema.partial().optional(),
+    /** The campaign each run starts, but its id (from the slot) and items (from the source). */
+    campaign: campaignInputSchema
+      .pick({
+        customerIdentifier: true,
+        accountIdentifier: true,
+        campaign: true,
+        purchaseOrderNumber: true,
+        notes: true,
+        sender: true,
       })
+      .extend({ options: campaignOptionsSchema.partial().optional() })
       .strict(),
   })
   .strict();

@@ -92,12 +92,8 @@ export const campaignInputSchema = z
 export type CampaignInput = z.output<typeof campaignInputSchema>;
 export type CampaignStartInput = z.input<typeof campaignInputSchema>;
 
-export const metadataPatchSchema = z
-  .object({
-    campaign: z.string().max(1024).optional(),
-    purchaseOrderNumber: z.string().max(100).optional(),
-    notes: z.string().max(150).optional(),
-  })
+export const metadataPatchSchema = campaignInputSchema
+  .pick({ campaign: true, purchaseOrderNumber: true, notes: true })
   .strict()
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
     message: 'name at least one of campaign, purchaseOrderNumber, notes',
