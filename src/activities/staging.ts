@@ -108,6 +108,17 @@ export function createStagingActivities(store: CampaignStore) {
   async function stageCampaign(input: StageInput): Promise<StageResult> {
     const { definition, chunkSize } = input;
     const campaignId = definition.campaignId;
+    // Every later step reads the definition back with this schema: what it refuses (a malformed
+    // sender email) must fail the campaign here, once, not every retry of every later activity.
+    const checkedDefinition = campaignDefinitionSchema.safeParse(definition);
+    if (!checkedDefinition.success)
+      throw ApplicationFailure.create({
+        type: failureTypes.invalidInput,
+        message: `the campaign's settings are invalid, nothing was sent: ${checkedDefinition.error.issues
+          .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+          .join('; ')}`,
+        nonRetryable: true,
+      });
     const problems: StagingProblem[] = [];
     const validator = new LineItemValidator('item');
     const checkedPass = new ItemsDigest();

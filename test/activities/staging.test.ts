@@ -116,3 +116,25 @@ describe('stageCampaign second pass', () => {
     assert.equal((await keysUnder(store, `${campaignPrefix(campaignId)}orders/`)).length, 2);
   });
 });
+
+describe('stageCampaign settings', () => {
+  it('fails the campaign at once on a sender email Tango would refuse, before anything is stored', async () => {
+    const store = new MemoryStore('sender');
+    const { stageCampaign } = createStagingActivities(store);
+    await assert.rejects(
+      new MockActivityEnvironment().run(stageCampaign, {
+        definition: { ...definition('bad-sender'), sender: { email: 'not-an-email' } },
+        items: { inline: [item('a')] },
+        chunkSize: 2,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure, String(error));
+        assert.equal(error.type, 'InvalidCampaignInput');
+        assert.equal(error.nonRetryable, true);
+        assert.match(error.message, /sender\.email: sender\.email must be a well-formed email address/);
+        return true;
+      },
+    );
+    assert.deepEqual(await keysUnder(store, campaignPrefix('bad-sender')), []);
+  });
+});
