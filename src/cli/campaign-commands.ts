@@ -12,7 +12,7 @@ import {
   formatOfFile,
   readLineItemsFile,
   validateLineItemsFile,
-} from '../campaign/input-file.ts';
+} from '../input/line-items-file.ts';
 import {
   CSV_COLUMNS,
   type CsvColumn,

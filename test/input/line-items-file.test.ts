@@ -15,7 +15,7 @@ import {
   parseLineItems,
   readLineItemsFile,
   validateLineItemsFile,
-} from '../../src/campaign/input-file.ts';
+} from '../../src/input/line-items-file.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/inputs/', import.meta.url));
 
