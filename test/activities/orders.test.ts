@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { campaignDefinitionKey, orderBookKey, roundRejectedKey } from '../../src/campaign/book-keys.ts';
+import { campaignDefinitionKey, orderBookKey, roundRejectedKey } from '../../src/store/keys.ts';
 import { classifyErrors } from '../../src/campaign/classification.ts';
 import { type BookEntry, newEntry } from '../../src/campaign/order-book.ts';
 import { createOrderActivities } from '../../src/activities/orders.ts';
