@@ -12,16 +12,10 @@ import { getJson, putJson, putJsonLines, readJsonLines } from '../../src/store/j
 import { MemoryStore } from '../../src/store/memory.ts';
 import { TangoHttpError, TangoRequestValidationError } from '../../src/tango/errors.ts';
 import type { AsyncOrderDetail, LineItemDetail, LineItemRequest } from '../../src/tango/schemas.ts';
+import { lineItem as validLineItem } from '../helpers/line-items.ts';
 
 const campaignId = 'act';
-const item = (id: string): LineItemRequest =>
-  ({
-    externalRefLineItemID: id,
-    recipient: { firstName: 'A', lastName: 'B', email: `${id}@example.test` },
-    utid: 'U000001',
-    amount: 10,
-    deliveryMethod: 'EMAIL',
-  }) as LineItemRequest;
+const item = (id: string): LineItemRequest => validLineItem(id);
 
 async function setup(ids: string[]) {
   const store = new MemoryStore();
