@@ -202,7 +202,7 @@ export async function* parseJson(
         log.add(
           itemNumber + 1,
           undefined,
-          `not valid JSON: ${reason} at ${quotedExcerpt(piece.slice(i, i + 20))}`,
+          `not valid JSON: ${reason} at ${quotedExcerpt(c)}`,
           item?.line ?? at,
         );
         return log.fail();
