@@ -15,13 +15,7 @@ import {
   lineItemFromCsvCells,
   quotedExcerpt,
 } from '../campaign/line-item.ts';
-import {
-  ENCODING_HINT,
-  type ProblemLog,
-  REPLACEMENT_CHARACTER,
-  UTF16_HINT,
-  startsWithUtf16Bom,
-} from './problems.ts';
+import { ENCODING_HINT, type ProblemLog, REPLACEMENT_CHARACTER } from './problems.ts';
 import type { ParsedLineItem } from './line-items-file.ts';
 
 /** The reader's limits: no value or row of a real input file comes near them. */
@@ -66,22 +60,6 @@ function quotingMessage(error: CsvError, startLine: number): string | undefined 
   }
 }
 
-/** The source's bytes, refused at once when they start with a UTF-16 byte-order mark. */
-async function* utf8Only(
-  source: AsyncIterable<Uint8Array | string>,
-  log: ProblemLog,
-): AsyncIterable<Uint8Array | string> {
-  let first = true;
-  for await (const chunk of source) {
-    if (first && startsWithUtf16Bom(chunk)) {
-      log.add(1, undefined, UTF16_HINT);
-      log.fail();
-    }
-    first = false;
-    yield chunk;
-  }
-}
-
 /**
  * The file's records with their row and starting line. A quoting error or an over-long row ends the
  * reading there: where a quote is wrong, the boundaries of every later value are guesswork.
@@ -118,7 +96,7 @@ async function* csvRecords(
   };
   // The overload without `columns` types records as string[]; `on_record` turns them into CsvRecord.
   const parser = parse(options as unknown as Options);
-  const input = Readable.from(utf8Only(source, log));
+  const input = Readable.from(source);
   input.on('error', (error) => parser.destroy(error));
   input.pipe(parser);
   try {

@@ -4,13 +4,7 @@
 import Assembler from 'stream-json/core/assembler.js';
 import { type Token, jsonParser } from 'stream-json/core/parser.js';
 import { checkLineItem, quotedExcerpt } from '../campaign/line-item.ts';
-import {
-  ENCODING_HINT,
-  type ProblemLog,
-  REPLACEMENT_CHARACTER,
-  UTF16_HINT,
-  startsWithUtf16Bom,
-} from './problems.ts';
+import { ENCODING_HINT, type ProblemLog, REPLACEMENT_CHARACTER } from './problems.ts';
 import type { ParsedLineItem } from './line-items-file.ts';
 
 /** The reader's limit on one item: the characters of its keys, values and punctuation. */
@@ -22,14 +16,10 @@ const MAX_PIECE_CHARS = 16 * 1024;
 const PARSER_OPTIONS = { packValues: true, streamValues: true };
 
 /** Decodes the byte stream as UTF-8 text (BOM dropped; invalid bytes become U+FFFD, caught per field). */
-async function* decode(source: AsyncIterable<Uint8Array | string>, log: ProblemLog): AsyncIterable<string> {
+async function* decode(source: AsyncIterable<Uint8Array | string>): AsyncIterable<string> {
   const decoder = new TextDecoder('utf-8');
   let first = true;
   for await (const chunk of source) {
-    if (first && startsWithUtf16Bom(chunk)) {
-      log.add(1, undefined, UTF16_HINT);
-      log.fail();
-    }
     const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     const piece = first ? text.replace(/^\uFEFF/, '') : text;
     if (piece !== '') first = false;
@@ -216,7 +206,7 @@ export async function* parseJson(
     return structural(`not valid JSON: ${(error as Error).message}`);
   };
 
-  for await (const piece of pieces(decode(source, log))) {
+  for await (const piece of pieces(decode(source))) {
     if (phase === 'before') {
       const first = [...piece].find((c) => !isJsonWhitespace(c));
       if (first === '{')

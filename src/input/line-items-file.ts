@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { LineItemRequest } from '../tango/schemas.ts';
 import { parseCsv } from './csv-line-items.ts';
 import { parseJson } from './json-line-items.ts';
-import { InputFileError, type InputProblem, ProblemLog } from './problems.ts';
+import { InputFileError, type InputProblem, ProblemLog, UTF16_HINT, startsWithUtf16Bom } from './problems.ts';
 
 export { InputFileError, type InputProblem, formatInputProblem } from './problems.ts';
 export { MAX_CSV_CELL_CHARS, MAX_CSV_ROW_CHARS } from './csv-line-items.ts';
@@ -34,6 +34,22 @@ export function formatOfFile(fileOrUrl: string): InputFormat {
   return path.extname(withoutQuery).toLowerCase() === '.json' ? 'json' : 'csv';
 }
 
+/** The source as it is, refused at once when it starts with a UTF-16 byte-order mark. */
+async function* refuseUtf16(
+  source: AsyncIterable<Uint8Array | string>,
+  log: ProblemLog,
+): AsyncIterable<Uint8Array | string> {
+  let first = true;
+  for await (const chunk of source) {
+    if (first && startsWithUtf16Bom(chunk)) {
+      log.add(1, undefined, UTF16_HINT);
+      log.fail();
+    }
+    first = false;
+    yield chunk;
+  }
+}
+
 /**
  * Parses a stream of bytes (or text) into validated line items, yielding each valid one as soon as it
  * is read, so that a caller can stream them into the store. All problems are collected; when the
@@ -49,7 +65,8 @@ export async function* parseLineItems(
     options.format === 'csv' ? 'row' : 'item',
     options.maxProblems ?? 100,
   );
-  yield* options.format === 'csv' ? parseCsv(source, log) : parseJson(source, log);
+  const utf8 = refuseUtf16(source, log);
+  yield* options.format === 'csv' ? parseCsv(utf8, log) : parseJson(utf8, log);
   if (log.total > 0) log.fail();
 }
 
