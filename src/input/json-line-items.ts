@@ -137,7 +137,8 @@ export async function* parseJson(
           `${quotedExcerpt(id)} is already used by item ${first}: every line item needs its own externalRefLineItemID`,
           itemLine,
         );
-      else seenIds.set(id, itemNumber);
+      // A copy, not the tokenizer's slice: a slice would keep its whole piece of text alive.
+      else seenIds.set((' ' + id).slice(1), itemNumber);
     }
     if (!check.ok || log.total > before) return undefined;
     return { row: itemNumber, item: check.item };
