@@ -20,7 +20,6 @@ import {
 } from '@temporalio/client';
 import { z } from 'zod';
 import { type CodecConfig, codecDataConverter, loadCodecConfig } from './codec/index.ts';
-import { orderFinalBookKey } from './campaign/book-keys.ts';
 import { checkLineItem } from './campaign/line-item.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, type TemporalConfig, loadTemporalConfig } from './config.ts';
 import type { BookEntry, ItemError } from './campaign/order-book.ts';
@@ -48,7 +47,7 @@ import {
   releaseCampaignId,
 } from './store/campaign-registry.ts';
 import { readJsonLines, putJsonLines } from './store/json.ts';
-import { campaignPrefix, reportCsvKey, reportJsonKey } from './store/keys.ts';
+import { campaignPrefix, orderFinalBookKey, reportCsvKey, reportJsonKey } from './store/keys.ts';
 import { loadStoreConfig, openStore } from './store/open.ts';
 import { StoreNotFoundError, type CampaignStore } from './store/store.ts';
 import type { LineItemRequest } from './tango/schemas.ts';

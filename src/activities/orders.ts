@@ -27,7 +27,7 @@ import {
   roundOrderKey,
   roundSettleProgressKey,
   roundRejectedKey,
-} from '../campaign/book-keys.ts';
+} from '../store/keys.ts';
 import { getJson, putJson, putJsonLines, readJsonLines } from '../store/json.ts';
 import {
   isFinalOrderStatus,
