@@ -19,6 +19,7 @@ export function sideBySideTable(results: RateLimitedResults): string {
     'run',
     'wall time',
     'vs script',
+    'start to first request',
     'POST',
     'GET status',
     'GET pages',
@@ -44,6 +45,11 @@ export function sideBySideTable(results: RateLimitedResults): string {
         runName(side),
         fmtSec(side.wallMs),
         fmtRatio(side.wallMs / results.script.wallMs),
+        side.product && Number.isFinite(side.product.firstRequestMs)
+          ? `${fmtInt(side.product.firstRequestMs)} ms`
+          : side.side === 'script'
+            ? `${fmtInt(side.requests.timeline[0]?.at ?? 0)} ms`
+            : 'n/a',
         fmtInt(r.byRoute['POST order']),
         fmtInt(r.byRoute['GET status']),
         fmtInt(r.byRoute['GET page']),

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { CampaignOptionsInput } from '../src/workflows/types.ts';
 import type { CampaignResult } from '../src/workflows/types.ts';
-import { InputFileError, formatInputProblem, readLineItemsFile } from '../src/campaign/input-file.ts';
+import { InputFileError, formatInputProblem, readLineItemsFile } from '../src/input/line-items-file.ts';
 import { LOCAL_SIMULATOR_DEFAULTS } from '../src/tango/config.ts';
 import { signHmacPayload } from '../src/tango/webhook-signature.ts';
 import type { SimulatorOptionsPatch } from '../src/simulator/index.ts';

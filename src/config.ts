@@ -8,7 +8,7 @@ import { loadCampaignPolicy } from './activities/policy.ts';
 import { type SourceLimits, loadSourceLimits } from './activities/sources.ts';
 import type { CampaignPolicy } from './campaign/policy.ts';
 import type { ErrorClassOverrides } from './campaign/classification.ts';
-import { loadErrorClassOverrides } from './campaign/error-classes-file.ts';
+import { loadErrorClassOverrides } from './input/error-classes-file.ts';
 import { type CodecConfig, loadCodecConfig } from './codec/index.ts';
 import { DEFAULT_TASK_QUEUE } from './definitions.ts';
 import { loadStoreConfig, type StoreConfig } from './store/open.ts';

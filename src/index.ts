@@ -81,5 +81,5 @@ export {
   validateLineItemsFile,
   InputFileError,
   type InputProblem,
-} from './campaign/input-file.ts';
+} from './input/line-items-file.ts';
 export type { ReportRow } from './campaign/report.ts';

@@ -1,5 +1,5 @@
 // Maps the Tango layer's typed errors to Temporal failures, once, so that every activity retries
-// (or refuses to) the same way: STYLE.md "Errors and retries".
+// (or refuses to) the same way (docs/architecture.md, "Activities, timeouts and retries").
 import { ApplicationFailure } from '@temporalio/common';
 import {
   TangoError,

@@ -2,7 +2,7 @@
 // (each must name an item that is failed right now) and staged per order, all or nothing.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { operatorInputKey } from '../campaign/book-keys.ts';
+import { operatorInputKey } from '../store/keys.ts';
 import { mergeCorrection } from '../campaign/corrections.ts';
 import type { BookEntry } from '../campaign/order-book.ts';
 import { putJsonLines, readJsonLines } from '../store/json.ts';

@@ -27,7 +27,7 @@ import {
   roundOrderKey,
   roundSettleProgressKey,
   roundRejectedKey,
-} from '../campaign/book-keys.ts';
+} from '../store/keys.ts';
 import { zeroPerFailureClass } from '../campaign/classification.ts';
 import { getJson, putJson, putJsonLines, readJsonLines } from '../store/json.ts';
 import {

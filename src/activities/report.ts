@@ -1,11 +1,10 @@
 // The final report: every input item with its one terminal state (ARCHITECTURE invariant 2), as CSV
 // for people and JSON for programs, streamed from the order books into the store.
 import { Context } from '@temporalio/activity';
-import { orderBookKey, orderFinalBookKey, orderPrefix } from '../campaign/book-keys.ts';
 import type { BookEntry } from '../campaign/order-book.ts';
 import { describeErrors } from '../campaign/order-book.ts';
 import { readJsonLines } from '../store/json.ts';
-import { reportCsvKey, reportJsonKey } from '../store/keys.ts';
+import { orderBookKey, orderFinalBookKey, orderPrefix, reportCsvKey, reportJsonKey } from '../store/keys.ts';
 import type { CampaignStore } from '../store/store.ts';
 import { type ItemCounts, emptyCounts } from '../workflows/types.ts';
 import {

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { campaignPrefix } from '../store/keys.ts';
 import { putJsonLines } from '../store/json.ts';
 import type { CampaignStore } from '../store/store.ts';
-import { type InputFormat, InputFileError, formatOfFile, parseLineItems } from '../campaign/input-file.ts';
+import { type InputFormat, InputFileError, formatOfFile, parseLineItems } from '../input/line-items-file.ts';
 import { ConfigError } from '../tango/config.ts';
 import { failureTypes } from './errors.ts';
 

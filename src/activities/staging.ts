@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { campaignDefinitionKey, orderBookKey, stagingErrorsKey } from '../campaign/book-keys.ts';
 import { LineItemValidator, checkLineItem } from '../campaign/line-item.ts';
 import { newEntry } from '../campaign/order-book.ts';
-import { campaignItemsKey } from '../store/keys.ts';
+import { campaignDefinitionKey, campaignItemsKey, orderBookKey, stagingErrorsKey } from '../store/keys.ts';
+import { groupIntoChunks } from '../campaign/chunking.ts';
 import { getJson, putJson, putJsonLines, readJsonLines } from '../store/json.ts';
 import type { CampaignStore } from '../store/store.ts';
 import { lineItemRequestSchema, senderSchema, type LineItemRequest } from '../tango/schemas.ts';
@@ -202,17 +202,11 @@ export function createStagingActivities(store: CampaignStore) {
       for await (const _ of sameItems()) void _;
     }
     let chunk = 0;
-    let batch: LineItemRequest[] = [];
-    for await (const item of readJsonLines(store, itemsKey, lineItemRequestSchema)) {
-      batch.push(item);
-      if (batch.length === chunkSize) {
-        Context.current().heartbeat({ staged: chunk });
-        await putJsonLines(store, orderBookKey(campaignId, chunk, 0), batch.map(newEntry));
-        chunk += 1;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) {
+    for await (const batch of groupIntoChunks(
+      readJsonLines(store, itemsKey, lineItemRequestSchema),
+      chunkSize,
+    )) {
+      Context.current().heartbeat({ staged: chunk });
       await putJsonLines(store, orderBookKey(campaignId, chunk, 0), batch.map(newEntry));
       chunk += 1;
     }

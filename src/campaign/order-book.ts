@@ -3,8 +3,8 @@
 // version, so history carries only counts and keys. Pure functions: the money-safety rules live
 // here and are tested without Temporal or HTTP.
 import type { LineItemRequest } from '../tango/schemas.ts';
-import { zeroPerFailureClass } from './classification.ts';
-import { type FailureClassName, type ItemCounts, emptyCounts } from '../workflows/types.ts';
+import { type FailureClass, zeroPerFailureClass } from './classification.ts';
+import { type ItemCounts, emptyCounts } from './counts.ts';
 
 export type ItemState =
   | 'queued' // to be sent in the next round
@@ -35,7 +35,7 @@ export interface BookEntry {
   rounds: number[];
   /** externalRefID of the last order it was sent in. */
   externalRefID?: string;
-  failureClass?: FailureClassName;
+  failureClass?: FailureClass;
   errors?: ItemError[];
   reason?: string;
   /** Automatic fixes applied, by name; operator correction marks. */
@@ -84,7 +84,7 @@ export interface RoundObservation {
   only?: ReadonlySet<string>;
 }
 
-export type Classifier = (errors: readonly ItemError[]) => FailureClassName;
+export type Classifier = (errors: readonly ItemError[]) => FailureClass;
 export type AutoFixer = (entry: BookEntry) => { item: LineItemRequest; fixes: string[] } | undefined;
 
 export class UnaccountedItemsError extends Error {
@@ -150,7 +150,7 @@ export function describeErrors(errors: readonly ItemError[]): string {
 /** What a settled reading changed, for the workflow's counts and its next wake-up. */
 export interface SettleOutcome {
   /** Failure classes seen in this reading. */
-  seen: Record<FailureClassName, number>;
+  seen: Record<FailureClass, number>;
   /** Items of the order Tango still holds undecided (PENDING without a future delivery date). */
   pending: number;
   /** The earliest delivery date of the order's scheduled items (ISO), if any. */

@@ -12,7 +12,7 @@ import {
   formatOfFile,
   readLineItemsFile,
   validateLineItemsFile,
-} from '../campaign/input-file.ts';
+} from '../input/line-items-file.ts';
 import {
   CSV_COLUMNS,
   type CsvColumn,
@@ -39,12 +39,12 @@ import {
   usageError,
   withClient,
 } from './context.ts';
+import { csvCell } from '../campaign/report.ts';
 import { sharedTangoClient } from './tango-client.ts';
 import { catalogIndex, catalogProblems as catalogProblemsOf } from '../campaign/catalog-check.ts';
 import { FAILURE_CLASSES } from '../campaign/classification.ts';
-import { guardCsvText } from '../campaign/csv-guard.ts';
 import { writePrivateFile } from './output-file.ts';
-import { csvField, progressBar, progressLine, settled, statusText, table } from './format.ts';
+import { progressBar, progressLine, settled, statusText, table } from './format.ts';
 
 export interface OperatorCommand {
   summary: string;
@@ -460,7 +460,7 @@ export function failuresCsv(items: FailedItem[]): string {
   );
   const lines = [
     columns.join(','),
-    ...cells.map((row) => columns.map((column) => csvField(guardCsvText(row[column]))).join(',')),
+    ...cells.map((row) => columns.map((column) => csvCell(row[column])).join(',')),
   ];
   return lines.join('\n') + '\n';
 }

@@ -2,7 +2,7 @@
 // run commands in-process), argument parsing with --help, exit codes, and the lazily opened client.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CampaignClient, CampaignClientError, type ConnectedCampaignClient } from '../client/index.ts';
-import { InputFileError } from '../campaign/input-file.ts';
+import { InputFileError } from '../input/line-items-file.ts';
 import { ConfigError } from '../tango/config.ts';
 import { StoreError } from '../store/store.ts';
 

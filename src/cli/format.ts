@@ -68,8 +68,3 @@ export function statusText(progress: CampaignProgress, executionStatus: string):
   ];
   return lines.join('\n') + '\n';
 }
-
-/** A CSV cell for files meant to be edited and read back: quoted when needed, nothing else changed. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replace(/"/g, '""')}"` : value;
-}

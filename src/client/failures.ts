@@ -1,6 +1,6 @@
 // Failed items, page by page: while a campaign runs, from the order books its `failures` query names
 // (read from the store); once it has closed, its given-up items from the final report.
-import { orderFinalBookKey } from '../campaign/book-keys.ts';
+import { orderFinalBookKey } from '../store/keys.ts';
 import type { BookEntry, ItemError } from '../campaign/order-book.ts';
 import type { ReportRow } from '../campaign/report.ts';
 import { readJsonLines } from '../store/json.ts';

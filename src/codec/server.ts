@@ -1,10 +1,10 @@
 // Codec server: Temporal's remote codec protocol over HTTP, so the Web UI and `temporal --codec-endpoint`
 // can show decrypted payloads to operators while Temporal itself only ever stores ciphertext.
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { type Payload, type PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import { readBoundedBody, sameSecret } from '../http/request.ts';
 import { PayloadDecryptionError } from './aes-gcm-codec.ts';
 
 export interface CodecServerOptions {
@@ -69,27 +69,14 @@ class HttpError extends Error {
   }
 }
 
-function sameSecret(given: string, expected: string): boolean {
-  // Hashing first gives equal lengths, so the comparison time says nothing about the token.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    throw new HttpError(413, `request body of ${declared} bytes is over the ${limit}-byte limit`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limit) throw new HttpError(413, `request body is over the ${limit}-byte limit`);
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+  const read = await readBoundedBody(request, limit);
+  if (read.kind === 'ok') return read.body;
+  if (read.kind === 'aborted') throw new HttpError(400, 'the request ended before its body was complete');
+  if (read.declaredBytes !== undefined)
+    throw new HttpError(413, `request body of ${read.declaredBytes} bytes is over the ${limit}-byte limit`);
+  // The rest of the body is not read: close the connection rather than drain it.
+  throw new HttpError(413, `request body is over the ${limit}-byte limit`, { Connection: 'close' });
 }
 
 /**

@@ -1,7 +1,7 @@
 // The Tango simulator's public surface: start it in-process, read its ledger, tune its knobs.
 export { startSimulator } from './server.ts';
 export type { RunningSimulator, SimulatorStats, PreloadOrderRequest } from './server.ts';
-export type { PreloadedOrder, ReversalInput } from './order-book.ts';
+export type { PreloadedOrder, ReversalInput } from './simulated-tango.ts';
 export {
   simulatorOptionsSchema,
   SimulatorConfigError,

@@ -1,6 +1,6 @@
-// Store keys for a campaign's objects, built from the campaign id, chunk and round only: keys show up in
-// workflow history and logs, so nothing personal may go into them. Pure and sandbox-safe: workflows
-// import this module to pass claim-check references to activities.
+// Every store key the product uses, built from the campaign id, chunk, step and round only: keys show
+// up in workflow history and logs, so nothing personal may go into them. Pure and sandbox-safe:
+// workflows import this module to pass claim-check references to activities.
 
 import { assertValidCampaignId } from '../campaign/ids.ts';
 
@@ -34,30 +34,6 @@ export function orderRoundPrefix(campaignId: string, chunk: number, round: numbe
   return `${campaignPrefix(campaignId)}orders/${pad(chunk, 6)}/round-${pad(round, 3)}/`;
 }
 
-/** The line items sent in one order round (JSON Lines). */
-export function orderRoundItemsKey(campaignId: string, chunk: number, round: number): string {
-  return `${orderRoundPrefix(campaignId, chunk, round)}items.jsonl`;
-}
-
-/** Prefix of the failed-item pages fetched from Tango for one order round. */
-export function failedItemsPrefix(campaignId: string, chunk: number, round: number): string {
-  return `${orderRoundPrefix(campaignId, chunk, round)}failed/`;
-}
-
-/** One page of failed line items (JSON Lines), numbered from 0 in the order Tango returned them. */
-export function failedItemsPageKey(campaignId: string, chunk: number, round: number, page: number): string {
-  assertIndex('page', page);
-  return `${failedItemsPrefix(campaignId, chunk, round)}page-${pad(page, 6)}.jsonl`;
-}
-
-/**
- * The corrections (automatic and operator) to the items that failed in `round`, to be sent in the
- * next round (JSON Lines of line items).
- */
-export function correctionsKey(campaignId: string, chunk: number, round: number): string {
-  return `${orderRoundPrefix(campaignId, chunk, round)}corrections.jsonl`;
-}
-
 export function reportCsvKey(campaignId: string): string {
   return `${campaignPrefix(campaignId)}report.csv`;
 }
@@ -73,4 +49,66 @@ export function reportJsonKey(campaignId: string): string {
 export function campaignRegistryKey(campaignId: string): string {
   assertValidCampaignId(campaignId);
   return `registry/campaigns/${campaignId}.json`;
+}
+
+// The order books and the small per-order records beside them.
+
+export function orderPrefix(campaignId: string, chunk: number): string {
+  return `${campaignPrefix(campaignId)}orders/${pad(chunk, 6)}/`;
+}
+
+/** Version `step` of an order's book (JSON Lines of BookEntry). Step 0 is written by staging. */
+export function orderBookKey(campaignId: string, chunk: number, step: number): string {
+  return `${orderPrefix(campaignId, chunk)}book-${pad(step, 4)}.jsonl`;
+}
+
+/** The book an order ended with: what the final report reads. */
+export function orderFinalBookKey(campaignId: string, chunk: number): string {
+  return `${orderPrefix(campaignId, chunk)}final.jsonl`;
+}
+
+/** Items Tango rejected in a round's POST response (JSON: { [externalRefLineItemID]: ItemError[] }). */
+export function roundRejectedKey(campaignId: string, chunk: number, round: number): string {
+  return `${orderRoundPrefix(campaignId, chunk, round)}rejected.json`;
+}
+
+/**
+ * One page of a round's line items as Tango returned them (JSON: the order's status and errors, and
+ * the page's line items), numbered from 0: settling resumes after the last page it stored.
+ */
+export function roundLineItemsPageKey(
+  campaignId: string,
+  chunk: number,
+  round: number,
+  page: number,
+): string {
+  return `${orderRoundPrefix(campaignId, chunk, round)}line-items/page-${pad(page, 6)}.json`;
+}
+
+/** How far settling the round got (JSON): pages read, their cursor, ids looked up and found. */
+export function roundSettleProgressKey(campaignId: string, chunk: number, round: number): string {
+  return `${orderRoundPrefix(campaignId, chunk, round)}settle-progress.json`;
+}
+
+/**
+ * The round's record of its POST (JSON): when it was first attempted, whether Tango acknowledged it
+ * (any 2xx), what it answered, and a collision when the order under this externalRefID is not ours.
+ */
+export function roundOrderKey(campaignId: string, chunk: number, round: number): string {
+  return `${orderRoundPrefix(campaignId, chunk, round)}order.json`;
+}
+
+/** The campaign's definition and current metadata (customer, account, campaign, PO, notes, sender). */
+export function campaignDefinitionKey(campaignId: string): string {
+  return `${campaignPrefix(campaignId)}campaign.json`;
+}
+
+/** Problems found while staging the input (JSON Lines of { row, field, message }). */
+export function stagingErrorsKey(campaignId: string): string {
+  return `${campaignPrefix(campaignId)}staging-errors.jsonl`;
+}
+
+/** Operator input (corrections or skips) number `sequence`, for one order (JSON Lines). */
+export function operatorInputKey(campaignId: string, sequence: number, chunk: number): string {
+  return `${campaignPrefix(campaignId)}operator/${pad(sequence, 5)}/${pad(chunk, 6)}.jsonl`;
 }

@@ -1,15 +1,16 @@
 // Tango's request budget, shared through the claim-check store by every worker process. A request
-// occupies one spacing (1/TANGO_TPS plus a twentieth, for the spread of send and arrival times) and
-// goes out only at the start of one it holds. Time is cut into quarter-spacings ("ticks"); a request
-// holds a spacing by creating the keys of its four ticks with create-if-absent, all or none (it lets
-// go of the ones it got when another request holds any of the four), so the spacings of any two
-// requests of any workers never overlap, and an idle gate sends within a quarter-spacing instead of
-// at the next whole one. A request that wakes too late for its start (a busy event loop, a slow
-// claim) gives its spacing up and claims a later one rather than crowd the next. After a 429 (its
-// Retry-After, at least 1 s) or a 5xx / network failure (1 s, as Tango asks) nothing before that time
-// is claimed. Each worker runs only a few Tango calls at once (TANGO_MAX_CONCURRENT_REQUESTS), so
-// the claims stay few and the backlog waits in the Tango task queue. Every worker of a task queue
-// must have the same TANGO_TPS (the ticks are numbered from the epoch in their length).
+// occupies one spacing (1/TANGO_TPS plus a tenth, for the spread of send and arrival times: a
+// 500-item POST is read later than it is sent) and goes out only at the start of one it holds. Time
+// is cut into quarter-spacings ("ticks"); a request holds a spacing by creating the keys of its four
+// ticks with create-if-absent, all or none (it lets go of the ones it got when another request holds
+// any of the four), so the spacings of any two requests of any workers never overlap, and an idle
+// gate sends within a quarter-spacing instead of at the next whole one. A request that wakes too late
+// for its start (a busy event loop, a slow claim) gives its spacing up and claims a later one rather
+// than crowd the next. After a 429 (its Retry-After, at least 1 s) or a 5xx / network failure (1 s,
+// as Tango asks) nothing before that time is claimed. Each worker runs only a few Tango calls at once
+// (TANGO_MAX_CONCURRENT_REQUESTS), so the claims stay few and the backlog waits in the Tango task
+// queue. Every worker of a task queue must have the same TANGO_TPS (the ticks are numbered from the
+// epoch in their length).
 import type { RequestGate } from '../tango/client.ts';
 import type { CampaignStore } from './store.ts';
 import { StoreNotFoundError } from './store.ts';
@@ -18,8 +19,8 @@ import { StoreNotFoundError } from './store.ts';
 export const QUIET_UNTIL_KEY = 'tango/quiet-until.json';
 /** Claimed ticks (empty objects, one per tick number; old ones are removed as it goes). */
 export const TICKS_PREFIX = 'tango/ticks/';
-const SPACING_MARGIN = 1.05;
-/** At a high TANGO_TPS a twentieth is too thin to absorb a late timer: at least this much. */
+const SPACING_MARGIN = 1.1;
+/** At a high TANGO_TPS a tenth is too thin to absorb a late timer: at least this much. */
 const MIN_MARGIN_MS = 10;
 /** Ticks per spacing: what one request holds. */
 const TICKS_PER_REQUEST = 4;

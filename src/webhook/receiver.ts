@@ -18,6 +18,7 @@ import { orderStatusNoticeSchema, type OrderStatusNotice } from '../workflows/ty
 import { WEBHOOK_DEFAULTS, WEBHOOK_MAX_BODY_LIMIT } from './config.ts';
 import { webhookEventBoundsSchema, WEBHOOK_EVENT_LIMITS } from './event-bounds.ts';
 import { type AddressList, clientAddress } from './ip-allowlist.ts';
+import { readBoundedBody } from '../http/request.ts';
 import { RecentIds } from './recent-ids.ts';
 import { SignalWindow } from './signal-window.ts';
 
@@ -118,45 +119,6 @@ export interface RunningWebhookReceiver {
   stats(): Record<WebhookOutcome, number>;
   /** Stops accepting, lets requests in flight finish (bounded), closes the listener. */
   close(): Promise<void>;
-}
-
-type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
-
-/**
- * Reads the request body up to `limit` bytes. A declared Content-Length above the limit is refused
- * before reading anything; a chunked body is cut off as soon as it passes the limit.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ kind: 'too-large' });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (result: BodyResult) => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onAbort);
-      req.off('close', onClose);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        finish({ kind: 'too-large' });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => finish({ kind: 'ok', body: Buffer.concat(chunks, size) });
-    const onAbort = () => finish({ kind: 'aborted' });
-    const onClose = () => {
-      if (!req.complete) finish({ kind: 'aborted' });
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onAbort);
-    req.on('close', onClose);
-  });
 }
 
 function send(
@@ -332,7 +294,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       return;
     }
 
-    const read = await readBody(req, maxBodyBytes);
+    const read = await readBoundedBody(req, maxBodyBytes);
     if (read.kind === 'aborted') {
       logger.warn('webhook request aborted by the sender before the body was complete', fields);
       return;

@@ -128,6 +128,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   const finished = carried?.finished ?? { orders: 0, counts: emptyCounts(), rounds: 0 };
   let approvedBy = carried?.approvedBy;
   let rejectedBy: string | undefined;
+  /** Whether this run waited for a person to approve (a balance read before that is stale). */
+  let waitedForApproval = false;
   // Money controls (the worker's policy, read once at staging; the total an approval covered).
   let policy = carried?.policy;
   let approvedTotal = carried?.approvedTotal;
@@ -523,6 +525,16 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
           { campaignId, claim, workflowId, runId, ...startedBy },
         ]);
       }
+      // The pre-flight balance is read while the items are staged: Tango's budget is the campaign's
+      // pace, and this request needs nothing staging computes. Compared once the total is known; read
+      // again if a person had to approve first (time passed).
+      const balanceWhileStaging =
+        options.preflightBalanceCheck && !options.dryRun && patched('balance-read-while-staging')
+          ? readBalance().then(
+              (balance) => ({ balance }),
+              () => undefined,
+            )
+          : undefined;
       setStatus('staging');
       const result = await stagingActivities.stageCampaign.executeWithOptions(
         { summary: 'validate and stage the line items' },
@@ -578,6 +590,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
               ? ` (the worker's policy, ${policy?.source})`
               : ''),
         );
+        waitedForApproval = true;
         await condition(
           () => approvedBy !== undefined || rejectedBy !== undefined || cancelReason !== undefined,
         );
@@ -591,7 +604,11 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         }
       }
 
-      if (options.preflightBalanceCheck && cancelReason === undefined) await awaitBalance(staged.totalAmount);
+      if (options.preflightBalanceCheck && cancelReason === undefined)
+        await awaitBalance(
+          staged.totalAmount,
+          waitedForApproval ? undefined : (await balanceWhileStaging)?.balance,
+        );
       if (cancelReason === undefined)
         setStatus(paused ? 'paused' : 'running', paused ? 'paused by operator' : undefined);
     }
@@ -698,12 +715,16 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     publish();
   }
 
-  async function awaitBalance(needed: number) {
-    for (;;) {
-      const balance = await tangoActivities.getAccountBalance.executeWithOptions(
-        { summary: 'pre-flight balance check' },
-        [{ customerIdentifier: input.customerIdentifier, accountIdentifier: input.accountIdentifier }],
-      );
+  function readBalance() {
+    return tangoActivities.getAccountBalance.executeWithOptions({ summary: 'pre-flight balance check' }, [
+      { customerIdentifier: input.customerIdentifier, accountIdentifier: input.accountIdentifier },
+    ]);
+  }
+
+  /** Waits until the account holds `needed`; `alreadyRead` is a balance read moments ago. */
+  async function awaitBalance(needed: number, alreadyRead?: Awaited<ReturnType<typeof readBalance>>) {
+    for (let read = alreadyRead; ; read = undefined) {
+      const balance = read ?? (await readBalance());
       if (balance.status && !/^active$/i.test(balance.status)) {
         throw ApplicationFailure.create({
           type: 'AccountNotActive',

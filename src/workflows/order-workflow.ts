@@ -21,7 +21,7 @@ import {
 import { z } from 'zod';
 import type { createActivities } from '../activities/index.ts';
 import { orderExternalRefId } from '../campaign/ids.ts';
-import { operatorInputKey, orderBookKey } from '../campaign/book-keys.ts';
+import { operatorInputKey, orderBookKey } from '../store/keys.ts';
 import {
   cancelOrderSignal,
   fundsAddedSignal,

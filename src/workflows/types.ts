@@ -1,7 +1,8 @@
 // Inputs, results and operator-facing shapes of the campaign and order workflows. The zod schemas
 // here validate what crosses into a workflow (start input, updates); pure code, sandbox-safe.
 import { z } from 'zod';
-import { FAILURE_CLASSES, type FailureClass, zeroPerFailureClass } from '../campaign/classification.ts';
+import { FAILURE_CLASSES, type FailureClass } from '../campaign/classification.ts';
+import type { ItemCounts } from '../campaign/counts.ts';
 import { isDuration } from './duration.ts';
 
 const duration = z
@@ -110,44 +111,9 @@ export type SkipItemsInput = z.infer<typeof skipItemsSchema>;
 
 const count = z.number().int().nonnegative().max(1e9);
 
-/** What the order's store-backed book holds, by state. */
-export interface ItemCounts {
-  total: number;
-  queued: number;
-  submitted: number;
-  /** Held by Tango for a future delivery date (re-read until it turns). */
-  scheduled: number;
-  delivered: number;
-  awaitingCorrection: number;
-  awaitingFunds: number;
-  givenUp: number;
-  cancelled: number;
-  corrected: number;
-  autoFixed: number;
-  /** Failures seen so far by class (an item that failed twice counts twice). */
-  failures: Record<FailureClassName, number>;
-  /** Total amount of the items waiting for funds. */
-  awaitingFundsAmount: number;
-}
+// Counts live with the domain (the order book computes them); re-exported for workflow code.
+export { type ItemCounts, emptyCounts } from '../campaign/counts.ts';
 export type FailureClassName = FailureClass;
-
-export function emptyCounts(): ItemCounts {
-  return {
-    total: 0,
-    queued: 0,
-    submitted: 0,
-    scheduled: 0,
-    delivered: 0,
-    awaitingCorrection: 0,
-    awaitingFunds: 0,
-    givenUp: 0,
-    cancelled: 0,
-    corrected: 0,
-    autoFixed: 0,
-    failures: zeroPerFailureClass(),
-    awaitingFundsAmount: 0,
-  };
-}
 
 export type OrderPhase =
   | 'queued'

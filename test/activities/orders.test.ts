@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { campaignDefinitionKey, orderBookKey, roundRejectedKey } from '../../src/campaign/book-keys.ts';
+import { campaignDefinitionKey, orderBookKey, roundRejectedKey } from '../../src/store/keys.ts';
 import { classifyErrors } from '../../src/campaign/classification.ts';
 import { type BookEntry, newEntry } from '../../src/campaign/order-book.ts';
 import { createOrderActivities } from '../../src/activities/orders.ts';
@@ -12,16 +12,10 @@ import { getJson, putJson, putJsonLines, readJsonLines } from '../../src/store/j
 import { MemoryStore } from '../../src/store/memory.ts';
 import { TangoHttpError, TangoRequestValidationError } from '../../src/tango/errors.ts';
 import type { AsyncOrderDetail, LineItemDetail, LineItemRequest } from '../../src/tango/schemas.ts';
+import { lineItem as validLineItem } from '../helpers/line-items.ts';
 
 const campaignId = 'act';
-const item = (id: string): LineItemRequest =>
-  ({
-    externalRefLineItemID: id,
-    recipient: { firstName: 'A', lastName: 'B', email: `${id}@example.test` },
-    utid: 'U000001',
-    amount: 10,
-    deliveryMethod: 'EMAIL',
-  }) as LineItemRequest;
+const item = (id: string): LineItemRequest => validLineItem(id);
 
 async function setup(ids: string[]) {
   const store = new MemoryStore();

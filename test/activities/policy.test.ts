@@ -14,6 +14,7 @@ import { effectiveApprovalThreshold, policyForAccount, sameIdentity } from '../.
 import { memoryStore } from '../../src/store/memory.ts';
 import { putJsonLines } from '../../src/store/json.ts';
 import type { LineItemRequest } from '../../src/tango/schemas.ts';
+import { lineItem } from '../helpers/line-items.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'policy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,13 +68,8 @@ describe('policy configuration', () => {
 });
 
 describe('money effect of corrections', () => {
-  const item = (id: string, amount: number, utid = 'U000001'): LineItemRequest => ({
-    externalRefLineItemID: id,
-    recipient: { firstName: 'A', lastName: 'B', email: `${id}@example.com` },
-    utid,
-    amount,
-    deliveryMethod: 'EMAIL',
-  });
+  const item = (id: string, amount: number, utid = 'U000001'): LineItemRequest =>
+    lineItem(id, { amount, utid });
 
   async function stage(corrections: Record<string, unknown>[]) {
     const store = memoryStore(`operator-money-${Math.random()}`);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { campaignDefinitionKey, orderBookKey } from '../../src/campaign/book-keys.ts';
+import { campaignDefinitionKey, orderBookKey } from '../../src/store/keys.ts';
 import { classifyErrors } from '../../src/campaign/classification.ts';
 import { newEntry } from '../../src/campaign/order-book.ts';
 import { createOrderActivities } from '../../src/activities/orders.ts';

@@ -9,15 +9,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createStagingActivities } from '../../src/activities/staging.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import { campaignItemsKey, campaignPrefix } from '../../src/store/keys.ts';
+import { lineItem } from '../helpers/line-items.ts';
 
 function item(id: string, amount = 25): Record<string, unknown> {
-  return {
-    externalRefLineItemID: id,
-    recipient: { firstName: 'Pat', lastName: 'Lee', email: `${id}@example.test` },
-    utid: 'U000001',
-    amount,
-    deliveryMethod: 'EMAIL',
-  };
+  return lineItem(id, { amount });
 }
 
 const jsonl = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).join('\n') + '\n';

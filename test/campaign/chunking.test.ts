@@ -1,16 +1,19 @@
-// Chunk plans: every item in exactly one order, orders at most chunkSize, ranges computed on demand.
+// Chunking: every item in exactly one order, in input order, orders of at most chunkSize.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  chunkCount,
-  chunkOfItem,
-  chunkRange,
-  groupIntoChunks,
-  planChunks,
-} from '../../src/campaign/chunking.ts';
+import { groupIntoChunks } from '../../src/campaign/chunking.ts';
+
+async function groups(total: number, size: number): Promise<number[][]> {
+  async function* items() {
+    for (let i = 0; i < total; i += 1) yield i;
+  }
+  const out: number[][] = [];
+  for await (const group of groupIntoChunks(items(), size)) out.push(group);
+  return out;
+}
 
 describe('chunking', () => {
-  it('covers every item exactly once, in input order, with full chunks except the last', () => {
+  it('covers every item exactly once, in input order, with full chunks except the last', async () => {
     for (const [total, size] of [
       [0, 10],
       [1, 10],
@@ -20,44 +23,22 @@ describe('chunking', () => {
       [1000, 1],
       [7, 3],
     ] as const) {
-      const plan = planChunks(total, size);
-      assert.equal(plan.length, chunkCount(total, size));
-      let next = 0;
-      plan.forEach((range, i) => {
-        assert.equal(range.chunk, i);
-        assert.equal(range.start, next);
-        assert.ok(range.end > range.start && range.end - range.start <= size);
-        if (i < plan.length - 1) assert.equal(range.end - range.start, size);
-        next = range.end;
+      const chunks = await groups(total, size);
+      assert.equal(chunks.length, Math.ceil(total / size), `${total}/${size}`);
+      chunks.forEach((chunk, i) => {
+        if (i < chunks.length - 1) assert.equal(chunk.length, size);
+        else assert.ok(chunk.length > 0 && chunk.length <= size);
       });
-      assert.equal(next, total, `${total}/${size}`);
+      assert.deepEqual(
+        chunks.flat(),
+        Array.from({ length: total }, (_, i) => i),
+      );
     }
+    assert.deepEqual(await groups(7, 3), [[0, 1, 2], [3, 4, 5], [6]]);
   });
 
-  it('computes a single range and the chunk of an item for a million-item campaign without a plan', () => {
-    assert.equal(chunkCount(1_000_000, 500), 2000);
-    assert.deepEqual(chunkRange(1_000_001, 500, 2000), { chunk: 2000, start: 1_000_000, end: 1_000_001 });
-    assert.equal(chunkOfItem(1_000_000, 500, 999_999), 1999);
-    assert.equal(chunkOfItem(1_000_000, 500, 500), 1);
-  });
-
-  it('rejects sizes, counts and chunk numbers that make no sense', () => {
-    assert.throws(() => chunkCount(10, 0), /chunkSize must be an integer >= 1/);
-    assert.throws(() => chunkCount(-1, 5), /totalItems/);
-    assert.throws(() => chunkCount(10, 2.5), /chunkSize/);
-    assert.throws(() => chunkRange(10, 5, 2), /chunk 2 is outside 0\.\.1/);
-    assert.throws(() => chunkOfItem(10, 5, 10), /outside/);
-  });
-
-  it('groups a stream into chunk-sized arrays', async () => {
-    async function* items() {
-      for (let i = 0; i < 7; i += 1) yield i;
-    }
-    const groups: number[][] = [];
-    for await (const group of groupIntoChunks(items(), 3)) groups.push(group);
-    assert.deepEqual(groups, [[0, 1, 2], [3, 4, 5], [6]]);
-    const none: number[][] = [];
-    for await (const group of groupIntoChunks([], 3)) none.push(group);
-    assert.deepEqual(none, []);
+  it('rejects a chunk size that makes no sense', async () => {
+    await assert.rejects(groups(10, 0), /chunkSize must be an integer >= 1/);
+    await assert.rejects(groups(10, 2.5), /chunkSize/);
   });
 });

@@ -16,7 +16,7 @@ import {
   ErrorClassesFileError,
   loadErrorClassOverrides,
   parseErrorClassOverrides,
-} from '../../src/campaign/error-classes-file.ts';
+} from '../../src/input/error-classes-file.ts';
 import { knownErrorCodes } from '../../src/tango/error-codes.ts';
 
 describe('built-in classification table', () => {

@@ -14,14 +14,9 @@ import {
   reportRowSchema,
 } from '../../src/campaign/report.ts';
 import { type LineItemRequest } from '../../src/tango/schemas.ts';
+import { lineItem } from '../helpers/line-items.ts';
 
-const item = (id: string, amount = 10): LineItemRequest => ({
-  externalRefLineItemID: id,
-  recipient: { firstName: 'A', lastName: 'B', email: 'a@example.com' },
-  utid: 'U000001',
-  amount,
-  deliveryMethod: 'EMAIL',
-});
+const item = (id: string, amount = 10): LineItemRequest => lineItem(id, { amount });
 
 async function text(chunks: AsyncIterable<string>): Promise<string> {
   let out = '';

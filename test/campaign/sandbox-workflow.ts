@@ -1,12 +1,12 @@
 // A workflow that exercises the pure campaign modules inside Temporal's workflow sandbox, so that a
 // Node-only import or global in them fails a test instead of a production workflow task.
 import { campaignRef, orderExternalRefId } from '../../src/campaign/ids.ts';
-import { chunkCount, chunkRange } from '../../src/campaign/chunking.ts';
+import { groupIntoChunks } from '../../src/campaign/chunking.ts';
 import { classifyErrors } from '../../src/campaign/classification.ts';
 import { checkLineItem } from '../../src/campaign/line-item.ts';
 import { automaticFixes, mergeCorrection } from '../../src/campaign/corrections.ts';
 import { reportCsvChunks, reportRow } from '../../src/campaign/report.ts';
-import { failedItemsPageKey } from '../../src/store/keys.ts';
+import { roundLineItemsPageKey } from '../../src/store/keys.ts';
 
 export async function pureModulesWorkflow(campaignId: string): Promise<unknown> {
   const ref = campaignRef(campaignId);
@@ -19,6 +19,8 @@ export async function pureModulesWorkflow(campaignId: string): Promise<unknown> 
   };
   const fixed = automaticFixes(item, [{ errorCode: 'INVALID_EMAIL' }]);
   const merged = mergeCorrection(item, { externalRefLineItemID: 'L-1', amount: 7 });
+  const chunks: number[] = [];
+  for await (const group of groupIntoChunks([1, 2, 3, 4, 5], 2)) chunks.push(group.length);
   let csv = '';
   for await (const chunk of reportCsvChunks([
     reportRow({ item, terminal: { state: 'delivered' }, rounds: 1 }),
@@ -27,8 +29,7 @@ export async function pureModulesWorkflow(campaignId: string): Promise<unknown> 
   return {
     ref,
     ids: [orderExternalRefId(ref, 3, 0), orderExternalRefId(ref, 3, 2)],
-    chunks: chunkCount(1001, 500),
-    last: chunkRange(1001, 500, 2),
+    chunks,
     classes: [
       classifyErrors([{ errorCode: 'PROCESSING_ERROR' }, { errorCode: 'INSUFFICIENT_FUNDS' }]),
       classifyErrors([{ errorCode: '??' }]),
@@ -37,6 +38,6 @@ export async function pureModulesWorkflow(campaignId: string): Promise<unknown> 
     fixed: fixed?.item.recipient?.email,
     merged: merged.ok ? merged.item.amount : merged.problems,
     csv,
-    key: failedItemsPageKey(campaignId, 3, 2, 1),
+    key: roundLineItemsPageKey(campaignId, 3, 2, 1),
   };
 }

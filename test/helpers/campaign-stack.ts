@@ -22,6 +22,7 @@ import type { CampaignProgress } from '../../src/workflows/types.ts';
 import { createLocalEnv, freeLoopbackPort } from './temporal.ts';
 import { checkCampaignInvariants } from '../../chaos/invariants.ts';
 import { startRequestLogProxy, type RequestLogProxy } from '../../chaos/request-log.ts';
+import { lineItem as sharedLineItem } from './line-items.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process. */
@@ -141,13 +142,11 @@ export function lineItem(
   const id = `item-${kind}-${index}`;
   const domain =
     kind === 'transient' ? 'transient.test' : kind === 'blocked' ? 'blocked.test' : 'example.test';
-  return {
-    externalRefLineItemID: id,
+  return sharedLineItem(id, {
     recipient: { firstName: 'Test', lastName: `Recipient ${index}`, email: `${id}@${domain}` },
     utid: kind === 'wrong-method' ? 'U000002' : kind === 'discontinued' ? 'U000004' : 'U000001',
     amount: kind === 'amount-too-high' ? 600 : 25,
-    deliveryMethod: 'EMAIL',
-  };
+  });
 }
 
 /** Polls a campaign's progress until `until` holds (or fails with the last progress seen). */

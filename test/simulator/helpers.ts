@@ -3,6 +3,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { SIMULATOR_CREDENTIAL_DEFAULTS as D, type RunningSimulator } from '../../src/simulator/index.ts';
+import { lineItem as validLineItem } from '../helpers/line-items.ts';
 
 export const CUSTOMER = D.customerIdentifier;
 export const ACCOUNT = D.accountIdentifier;
@@ -58,15 +59,9 @@ export interface TestLineItem {
   [key: string]: unknown;
 }
 
+/** The shared line item, open to the malformed values these tests send on purpose. */
 export function lineItem(id: string, overrides: Partial<TestLineItem> = {}): TestLineItem {
-  return {
-    externalRefLineItemID: id,
-    recipient: { firstName: 'Ada', lastName: 'Lovelace', email: `${id}@example.com` },
-    utid: 'U000001',
-    amount: 10,
-    deliveryMethod: 'EMAIL',
-    ...overrides,
-  };
+  return { ...validLineItem(id), ...overrides };
 }
 
 export function orderBody(

@@ -5,31 +5,37 @@ import {
   InvalidCampaignIdError,
   assertValidKey,
   campaignItemsKey,
-  correctionsKey,
-  failedItemsPageKey,
-  failedItemsPrefix,
   isValidCampaignId,
-  orderRoundItemsKey,
   reportCsvKey,
   reportJsonKey,
 } from '../../src/store/index.ts';
+import {
+  operatorInputKey,
+  orderBookKey,
+  orderFinalBookKey,
+  orderPrefix,
+  roundLineItemsPageKey,
+  roundOrderKey,
+} from '../../src/store/keys.ts';
 
 describe('store keys', () => {
   it('builds the documented layout', () => {
     assert.equal(campaignItemsKey('spring-2026'), 'campaigns/spring-2026/items.jsonl');
-    assert.equal(orderRoundItemsKey('c1', 7, 0), 'campaigns/c1/orders/000007/round-000/items.jsonl');
+    assert.equal(orderBookKey('c1', 7, 3), 'campaigns/c1/orders/000007/book-0003.jsonl');
+    assert.equal(orderFinalBookKey('c1', 7), 'campaigns/c1/orders/000007/final.jsonl');
+    assert.ok(orderBookKey('c1', 7, 3).startsWith(orderPrefix('c1', 7)));
+    assert.equal(roundOrderKey('c1', 7, 2), 'campaigns/c1/orders/000007/round-002/order.json');
     assert.equal(
-      failedItemsPageKey('c1', 7, 2, 13),
-      'campaigns/c1/orders/000007/round-002/failed/page-000013.jsonl',
+      roundLineItemsPageKey('c1', 7, 2, 13),
+      'campaigns/c1/orders/000007/round-002/line-items/page-000013.json',
     );
-    assert.ok(failedItemsPageKey('c1', 7, 2, 13).startsWith(failedItemsPrefix('c1', 7, 2)));
-    assert.equal(correctionsKey('c1', 7, 2), 'campaigns/c1/orders/000007/round-002/corrections.jsonl');
+    assert.equal(operatorInputKey('c1', 4, 7), 'campaigns/c1/operator/00004/000007.jsonl');
     assert.equal(reportCsvKey('c1'), 'campaigns/c1/report.csv');
     assert.equal(reportJsonKey('c1'), 'campaigns/c1/report.json');
   });
 
   it('produces valid store keys that sort in numeric order', () => {
-    const keys = [0, 1, 9, 10, 99, 100, 123456].map((n) => failedItemsPageKey('c.1_x', n, n % 3, n));
+    const keys = [0, 1, 9, 10, 99, 100, 123456].map((n) => roundLineItemsPageKey('c.1_x', n, n % 3, n));
     for (const key of keys) assertValidKey(key);
     assert.deepEqual([...keys].sort(), keys);
   });
@@ -40,8 +46,7 @@ describe('store keys', () => {
       assert.equal(isValidCampaignId(bad), false, bad);
       assert.throws(() => campaignItemsKey(bad), InvalidCampaignIdError);
     }
-    assert.throws(() => orderRoundItemsKey('c', -1, 0), /chunk must be a non-negative integer/);
-    assert.throws(() => orderRoundItemsKey('c', 0, 1.5), /round must be a non-negative integer/);
-    assert.throws(() => failedItemsPageKey('c', 0, 0, Number.NaN), /page/);
+    assert.throws(() => roundOrderKey('c', -1, 0), /chunk must be a non-negative integer/);
+    assert.throws(() => roundOrderKey('c', 0, 1.5), /round must be a non-negative integer/);
   });
 });

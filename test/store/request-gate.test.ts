@@ -19,7 +19,7 @@ function fakeTime() {
 }
 
 describe('StoreRequestGate', () => {
-  it('spaces the requests of one process at 1/TPS (plus a twentieth), concurrent callers included', async () => {
+  it('spaces the requests of one process at 1/TPS (plus a tenth), concurrent callers included', async () => {
     const clock = fakeTime();
     const gate = new StoreRequestGate(new MemoryStore(), { tps: 2, now: clock.now, sleep: clock.sleep });
     const sentAt: number[] = [];
@@ -31,7 +31,7 @@ describe('StoreRequestGate', () => {
     );
     assert.deepEqual(
       sentAt.map((at) => at - sentAt[0]!),
-      [0, 525, 1050, 1575],
+      [0, 550, 1100, 1650],
     );
   });
 
@@ -54,8 +54,8 @@ describe('StoreRequestGate', () => {
     await other.beforeRequest();
     const second = clock.time.now;
     assert.ok(second - first >= 1000, `requests only ${second - first} ms apart`);
-    // The late one went out at the start of a later tick (a multiple of 262.5 ms), not 200 ms into one.
-    assert.equal(first % 262.5, 0);
+    // The late one went out at the start of a later tick (a multiple of 275 ms), not 200 ms into one.
+    assert.equal(first % 275, 0);
   });
 
   it('sends from an idle gate within a quarter spacing, and lets go of a partial claim', async () => {
@@ -64,14 +64,14 @@ describe('StoreRequestGate', () => {
     const gate = new StoreRequestGate(store, { tps: 1, now: clock.now, sleep: clock.sleep });
     clock.time.now = 1_000_010;
     await gate.beforeRequest();
-    assert.ok(clock.time.now - 1_000_010 <= 262.5, `an idle gate waited ${clock.time.now - 1_000_010} ms`);
-    const tick = clock.time.now / 262.5;
+    assert.ok(clock.time.now - 1_000_010 <= 275, `an idle gate waited ${clock.time.now - 1_000_010} ms`);
+    const tick = clock.time.now / 275;
     // Another process holds the third tick after our spacing: the next claim gets the two before it
     // and the one after it, lets go of them, and takes the four after the held one.
     await store.put(`${TICKS_PREFIX}${tick + 6}`, '{}');
     const other = new StoreRequestGate(store, { tps: 1, now: clock.now, sleep: clock.sleep });
     await other.beforeRequest();
-    assert.equal(clock.time.now / 262.5, tick + 7);
+    assert.equal(clock.time.now / 275, tick + 7);
     const keys = new Set<string>();
     for await (const key of store.list(TICKS_PREFIX)) keys.add(key);
     for (const held of [
@@ -106,7 +106,9 @@ describe('StoreRequestGate', () => {
     sentAt.sort((x, y) => x - y);
     for (let i = 1; i < sentAt.length; i += 1) {
       const gap = sentAt[i]! - sentAt[i - 1]!;
-      assert.ok(gap >= 45, `requests ${i - 1} and ${i} only ${gap.toFixed(1)} ms apart`);
+      // Half the interval: two gates that did not share the ticks would send together (gaps near 0); a
+      // busy event loop may delay when the test sees a send by some milliseconds.
+      assert.ok(gap >= 25, `requests ${i - 1} and ${i} only ${gap.toFixed(1)} ms apart`);
     }
   });
 

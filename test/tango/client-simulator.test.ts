@@ -23,19 +23,13 @@ import {
 import { isEventFresh, verifyWebhookSignature } from '../../src/tango/webhook-signature.ts';
 import { defineClientContract } from './helpers/contract.ts';
 import { generateSelfSignedCertificate, type TestCertificate } from './helpers/x509.ts';
+import { lineItem } from '../helpers/line-items.ts';
 
 const CUSTOMER = LOCAL_SIMULATOR_DEFAULTS.customerIdentifier;
 const ACCOUNT = LOCAL_SIMULATOR_DEFAULTS.accountIdentifier;
 
 function item(id: string, overrides: Partial<LineItemRequest> = {}): LineItemRequest {
-  return {
-    externalRefLineItemID: id,
-    recipient: { firstName: 'Ada', lastName: 'Lovelace', email: `${id}@example.com` },
-    utid: 'U000001',
-    amount: 5,
-    deliveryMethod: 'EMAIL',
-    ...overrides,
-  };
+  return lineItem(id, { amount: 5, ...overrides });
 }
 
 function order(externalRefID: string, lineItems: LineItemRequest[]): CreateAsyncOrderRequest {

@@ -22,6 +22,7 @@ import {
   type CreateAsyncOrderRequest,
   type LineItemRequest,
 } from '../../src/tango/schemas.ts';
+import { lineItem } from '../helpers/line-items.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/seeds/${name}`, import.meta.url), 'utf8');
 const fixtureJson = (name: string): unknown => JSON.parse(fixture(name));
@@ -29,14 +30,11 @@ const fixtureJson = (name: string): unknown => JSON.parse(fixture(name));
 const DAY_MS = 86_400_000;
 
 function validItem(overrides: Partial<LineItemRequest> = {}): LineItemRequest {
-  return {
-    externalRefLineItemID: 'item-1',
+  return lineItem('item-1', {
     recipient: { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com' },
-    utid: 'U000001',
     amount: 25,
-    deliveryMethod: 'EMAIL',
     ...overrides,
-  };
+  });
 }
 
 function validOrder(overrides: Partial<CreateAsyncOrderRequest> = {}): CreateAsyncOrderRequest {

@@ -7,9 +7,11 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   approveUpdate,
   campaignWorkflowId,
+  fundsAddedSignal,
   progressQuery,
   submitCorrectionsUpdate,
 } from '../../src/definitions.ts';
+import { DEFAULT_ACCOUNTS } from '../../src/simulator/defaults.ts';
 import { campaignWorkflow } from '../../src/workflows/index.ts';
 import {
   type CampaignStack,
@@ -29,7 +31,16 @@ const fastOptions = {
 describe('spending policy', () => {
   let stack: CampaignStack;
   before(async () => {
-    stack = await startCampaignStack({ taskQueue: 'policy' });
+    stack = await startCampaignStack({
+      taskQueue: 'policy',
+      // A second account with little money, for the balance read again after an approval.
+      simulator: {
+        accounts: [
+          ...DEFAULT_ACCOUNTS,
+          { ...DEFAULT_ACCOUNTS[0]!, accountIdentifier: 'sim-account-low', balance: 3000 },
+        ],
+      },
+    });
     await stack.startWorker({
       policy: { approvalThresholdFloor: 2000, accounts: {}, requireDistinctApprover: true },
     });
@@ -38,7 +49,12 @@ describe('spending policy', () => {
     await stack?.close();
   });
 
-  const start = (campaignId: string, items: unknown[], options: Record<string, unknown> = {}) =>
+  const start = (
+    campaignId: string,
+    items: unknown[],
+    options: Record<string, unknown> = {},
+    accountIdentifier = 'sim-account-1',
+  ) =>
     stack.env.client.workflow.start(campaignWorkflow, {
       taskQueue: stack.taskQueue,
       workflowId: campaignWorkflowId(campaignId),
@@ -46,7 +62,7 @@ describe('spending policy', () => {
         {
           campaignId,
           customerIdentifier: 'sim-customer',
-          accountIdentifier: 'sim-account-1',
+          accountIdentifier,
           requestedBy: 'alice',
           items: { inline: items },
           options: { ...fastOptions, ...options },
@@ -79,6 +95,40 @@ describe('spending policy', () => {
     const result = await handle.result();
     assert.equal(result.status, 'completed');
     assert.equal(result.approvedBy, 'bob');
+  });
+
+  it('reads the balance again after an approval: money spent meanwhile holds the campaign, nothing sent', async () => {
+    const posts = () => stack.simulator.stats().requests['POST /raas/v2/asyncOrders'] ?? {};
+    const postsBefore = JSON.stringify(posts());
+    // 100 items of 25 = 2,500: over the floor (2,000), within the account's 3,000 when started.
+    const items = Array.from({ length: 100 }, () => lineItem('ok'));
+    const handle = await start('policy-balance-after-approval', items, {}, 'sim-account-low');
+    await waitForProgress(
+      () => handle.query(progressQuery),
+      (progress) => progress.status === 'awaiting-approval',
+    );
+    // While the campaign waits for a person, another client spends 1,000 of the account's money.
+    stack.simulator.preloadOrder({
+      customerIdentifier: 'sim-customer',
+      accountIdentifier: 'sim-account-low',
+      externalRefID: 'spent-elsewhere',
+      lineItems: Array.from({ length: 40 }, () => lineItem('ok')),
+    });
+    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
+    const waiting = await waitForProgress(
+      () => handle.query(progressQuery),
+      (progress) => progress.status === 'awaiting-funds' || progress.status === 'running',
+    );
+    assert.equal(waiting.status, 'awaiting-funds');
+    assert.match(waiting.statusReason ?? '', /balance 2000 does not cover the campaign total 2500/);
+    assert.equal(JSON.stringify(posts()), postsBefore, 'an order was sent without the money for it');
+
+    stack.simulator.addFunds('sim-account-low', 1000);
+    await handle.signal(fundsAddedSignal, { amount: 1000 });
+    const result = await handle.result();
+    assert.equal(result.status, 'completed');
+    assert.equal(result.counts.delivered, 100);
+    assert.deepEqual(stack.simulator.ledger.duplicates().lineItems, []);
   });
 
   it('refuses corrections that raise the total past the threshold, and takes those within it', async () => {

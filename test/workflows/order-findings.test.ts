@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { operatorInputKey } from '../../src/campaign/book-keys.ts';
+import { operatorInputKey } from '../../src/store/keys.ts';
 import {
   cancelOrderSignal,
   operatorInputSignal,

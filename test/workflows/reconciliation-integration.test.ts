@@ -26,6 +26,7 @@ import {
   waitForProgress,
 } from '../helpers/campaign-stack.ts';
 import { temporalServerPaths } from '../helpers/temporal.ts';
+import { lineItems } from '../helpers/line-items.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -40,19 +41,15 @@ const ids = (items: Record<string, unknown>[]) => items.map((item) => String(ite
 
 /** Items with ids of their own (`<prefix>-<n>`), deliverable unless `transient` says otherwise. */
 function items(prefix: string, count: number, transientEvery = 0): Record<string, unknown>[] {
-  return Array.from({ length: count }, (_, index) => {
+  return lineItems(prefix, count, (index, id) => {
     const transient = transientEvery > 0 && index % transientEvery === transientEvery - 1;
-    const id = `${prefix}-${index}`;
     return {
-      externalRefLineItemID: id,
       recipient: {
         firstName: 'Recon',
         lastName: `Recipient ${index}`,
         email: `${id}@${transient ? 'transient.test' : 'example.test'}`,
       },
-      utid: 'U000001',
       amount: 5 + (index % 10),
-      deliveryMethod: 'EMAIL',
     };
   });
 }

@@ -13,6 +13,7 @@ import {
   type LineItemRequest,
   type OrderRef,
 } from '../../../src/tango/schemas.ts';
+import { lineItem } from '../../helpers/line-items.ts';
 
 export interface ContractTarget {
   /** Environment for loadTangoConfig (TANGO_*), e.g. the simulator's base URL or sandbox keys. */
@@ -54,13 +55,12 @@ export function defineClientContract(target: ContractTarget): void {
     accountIdentifier: target.accountIdentifier(),
     externalRefID,
   });
-  const item = (id: string): LineItemRequest => ({
-    externalRefLineItemID: id,
-    recipient: { firstName: 'Contract', lastName: 'Test', email: target.recipientEmail(id) },
-    utid: target.utid(),
-    amount: target.amount,
-    deliveryMethod: 'EMAIL',
-  });
+  const item = (id: string): LineItemRequest =>
+    lineItem(id, {
+      recipient: { firstName: 'Contract', lastName: 'Test', email: target.recipientEmail(id) },
+      utid: target.utid(),
+      amount: target.amount,
+    });
   const order = (externalRefID: string, lineItems: LineItemRequest[]): CreateAsyncOrderRequest => ({
     externalRefID,
     customerIdentifier: target.customerIdentifier(),

@@ -15,7 +15,7 @@ import {
   formatInputProblem,
   parseLineItems,
   readLineItemsFile,
-} from '../../src/campaign/input-file.ts';
+} from '../../src/input/line-items-file.ts';
 import { FIELD_LIMITS, checkLineItem, excerpt } from '../../src/campaign/line-item.ts';
 import { failuresCsv } from '../../src/cli/campaign-commands.ts';
 import type { FailedItem } from '../../src/client/index.ts';

@@ -9,7 +9,7 @@ import {
   type ErrorClassOverrides,
   FAILURE_CLASSES,
   errorClassOverridesSchema,
-} from './classification.ts';
+} from '../campaign/classification.ts';
 
 export class ErrorClassesFileError extends Error {
   override readonly name = 'ErrorClassesFileError';

@@ -15,7 +15,7 @@ import {
   parseLineItems,
   readLineItemsFile,
   validateLineItemsFile,
-} from '../../src/campaign/input-file.ts';
+} from '../../src/input/line-items-file.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/inputs/', import.meta.url));
 
@@ -221,5 +221,73 @@ describe('large and unreadable files', () => {
 
   it('says when the file does not exist', async () => {
     await assert.rejects(collect(readLineItemsFile(path.join(dir, 'nope.csv'))), /nope\.csv.*no such file/s);
+  });
+});
+
+describe('rows, items and lines as the libraries read them', () => {
+  async function problems(text: string, format: 'csv' | 'json'): Promise<string[]> {
+    try {
+      await collect(parseLineItems(inPieces(Buffer.from(text), 5), { name: 'in', format }));
+    } catch (error) {
+      assert.ok(error instanceof InputFileError, String(error));
+      return error.problems.map(formatInputProblem);
+    }
+    return [];
+  }
+  const header = 'externalRefLineItemID,utid,amount,deliveryMethod,message';
+
+  // A line ends at CR, LF or CRLF, inside a quoted value as well as between rows.
+  it('counts CSV rows and their first lines past quoted values with CR, LF and CRLF line breaks', async () => {
+    const csv =
+      `${header}\r\n` +
+      'a,U1,5,NONE,"one\r\ntwo\r\nthree"\r\n' +
+      'b,U1,abc,NONE,"x\ry"\n' +
+      '\n' +
+      'c,U1,-1,NONE,plain\r\n';
+    assert.deepEqual(await problems(csv, 'csv'), [
+      'in, row 3 (line 5), field amount: amount "abc" is not a number: write digits with a dot for decimals (25 or 12.50), no currency sign or thousands separator',
+      'in, row 5 (line 8), field amount: amount "-1" is not a number: write digits with a dot for decimals (25 or 12.50), no currency sign or thousands separator',
+    ]);
+  });
+
+  it('names the row, line and column of a quoting error after rows read well', async () => {
+    const csv = `${header}\na,U1,5,NONE,"two\nlines"\nb,U1,5,NONE,ok\nc,U1,5,NONE,say "hi"\n`;
+    assert.deepEqual(await problems(csv, 'csv'), [
+      'in, row 4 (line 5), field message: a double quote inside an unquoted value: put the whole value in double quotes and write each inner quote twice ("say ""hi""")',
+    ]);
+  });
+
+  it('gives each JSON problem its item number and the line the item starts on', async () => {
+    const good = '{"externalRefLineItemID": "j-1", "utid": "U1", "amount": 5, "deliveryMethod": "NONE"}';
+    const json = `[\n  ${good},\n  {\n    "externalRefLineItemID": "j-2",\n    "amount": 0\n  }\n]\n`;
+    const found = await problems(json, 'json');
+    assert.ok(
+      found.length > 0 && found.every((line) => line.startsWith('in, item 2 (line 3), field ')),
+      found.join('\n'),
+    );
+    assert.deepEqual(await problems(`[\n  ${good},\n\n  ,${good}]`, 'json'), [
+      'in, item 2 (line 4): an empty entry (two commas in a row): remove one',
+    ]);
+    assert.deepEqual(await problems(`[${good},\n\n  {"utid": U1}]`, 'json'), [
+      'in, item 2 (line 3): not valid JSON: expected a value at "U"',
+    ]);
+  });
+
+  it('stops a JSON value at the per-item cap without holding the rest of it', async () => {
+    async function* endless(): AsyncIterable<string> {
+      yield '[{"externalRefLineItemID": "big", "message": "';
+      for (let i = 0; i < 320; i += 1) yield 'm'.repeat(64 * 1024);
+      yield '"}]';
+    }
+    const before = process.memoryUsage().heapUsed;
+    let caught: unknown;
+    try {
+      await collect(parseLineItems(endless(), { name: 'in', format: 'json' }));
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(process.memoryUsage().heapUsed - before < 16 * 1024 * 1024, 'memory stays bounded');
+    assert.ok(caught instanceof InputFileError);
+    assert.match(caught.problems[0]!.message, /the item is longer than 65536 characters/);
   });
 });

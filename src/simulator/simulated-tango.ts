@@ -3,7 +3,9 @@
 // configurable pace, applying the failure rules), cursor pages of line items, and the ledger entry
 // of every delivered item. Also what Tango's docs allow later on: a GET that does not see a new
 // order yet, items scheduled for a future deliveryDate (on a clock tests can move), and delivered
-// items reversed to FAILED.
+// items reversed to FAILED. One class on purpose (over 450 lines): orders, balances, the ledger and the
+// clock change together under every request and tick, and keeping their invariants in one place is
+// what lets the tests trust the ledger.
 import { createHash, randomUUID } from 'node:crypto';
 import { FulfilmentLedger, recipientKey, type LedgerEntry } from './ledger.ts';
 import { type AccountSeed, type CatalogItem, type SimulatorOptions } from './options.ts';
@@ -168,7 +170,7 @@ interface CursorState {
   f: string;
 }
 
-export class OrderBook {
+export class SimulatedTango {
   readonly ledger = new FulfilmentLedger();
   readonly counters: ProcessingCounters = {
     ordersCreated: 0,
