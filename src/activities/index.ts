@@ -6,6 +6,7 @@ import { createOperatorActivities } from './operator.ts';
 import { createOrderActivities } from './orders.ts';
 import { createPolicyActivities } from './policy.ts';
 import { createRegistryActivities } from './registry.ts';
+import { createReconcileActivities } from './reconcile.ts';
 import { createReportActivities } from './report.ts';
 import { createSourceActivities } from './sources.ts';
 import { createStagingActivities } from './staging.ts';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAccountActivities(deps),
     ...createOperatorActivities(deps.store),
     ...createReportActivities(deps.store),
+    ...createReconcileActivities(deps),
     ...createWebhookSubscriptionActivities(deps.webhookSubscriptions),
     ...createSourceActivities(deps.store, deps.sources),
     ...createPolicyActivities(deps.policy),
