@@ -52,6 +52,11 @@ export function reconcileWorkflowId(campaignId: string, reconcileId: string): st
   return `reconcile-${campaignId}-${reconcileId}`;
 }
 
+/** `notify-<campaignId>-<sequence>`: one notification workflow per event of a campaign. */
+export function notificationWorkflowId(campaignId: string, sequence: number | string): string {
+  return `notify-${campaignId}-${sequence}`;
+}
+
 /** `webhook-subscription-<Tango subscription id>`: one renewal workflow per registered subscription. */
 export function webhookSubscriptionWorkflowId(webhookId: string): string {
   return `webhook-subscription-${webhookId}`;

@@ -2,6 +2,7 @@
 // a type only (`ReturnType<typeof createActivities>`).
 import { createAccountActivities } from './accounts.ts';
 import type { ActivityDeps } from './deps.ts';
+import { createNotifyActivities } from './notify.ts';
 import { createOperatorActivities } from './operator.ts';
 import { createOrderActivities } from './orders.ts';
 import { createPolicyActivities } from './policy.ts';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookSubscriptionActivities(deps.webhookSubscriptions),
     ...createSourceActivities(deps.store, deps.sources),
     ...createPolicyActivities(deps.policy),
+    ...createNotifyActivities(deps.notify),
   };
 }
 
