@@ -6,13 +6,20 @@ import assert from 'node:assert/strict';
 import { type IncomingHttpHeaders, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
 import { CampaignClient } from '../../src/client.ts';
 import { sendRefusalNotification } from '../../src/client/notify.ts';
 import { DEFAULT_SIGNATURE_HEADER, type NotifyConfig } from '../../src/notify/config.ts';
 import { verifyNotificationSignature } from '../../src/notify/sender.ts';
 import { DEFAULT_ACCOUNTS } from '../../src/simulator/defaults.ts';
 import { reportCsvKey, reportJsonKey } from '../../src/store/keys.ts';
-import { type CampaignStack, lineItem, startCampaignStack } from '../helpers/campaign-stack.ts';
+import { campaignWorkflowId } from '../../src/definitions.ts';
+import {
+  type CampaignStack,
+  lineItem,
+  startCampaignStack,
+  workflowBundle,
+} from '../helpers/campaign-stack.ts';
 
 const SECRET = 'notify-test-secret-0123456789';
 
@@ -165,6 +172,10 @@ describe('notifications when a campaign needs a person', () => {
     assert.deepEqual(kinds, ['awaiting-approval', 'awaiting-correction', 'campaign-finished']);
     assert.equal(new Set(receiver.of(id).map((entry) => entry.event.eventId)).size, 3);
     assert.ok(receiver.received.every((entry) => entry.verified));
+
+    // The campaign's history with notifications on replays deterministically.
+    const history = await stack.env.client.workflow.getHandle(campaignWorkflowId(id)).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
   });
 
   it('tells a refusal from the client, and awaiting funds with the amount', async () => {
@@ -206,37 +217,42 @@ describe('notifications when a campaign needs a person', () => {
     assert.equal((finished.event.counts as { cancelled: number }).cancelled, 2);
   });
 
-  it('a receiver that is down never holds a campaign back; the notification is retried until it answers', async () => {
-    receiver.state.status = 503;
-    const id = 'notify-down';
-    await client.startCampaign(
-      {
-        campaignId: id,
-        customerIdentifier: 'sim-customer',
-        accountIdentifier: 'sim-account-1',
-        options: fast,
-      },
-      { items: [lineItem('ok'), lineItem('ok')] },
-    );
-    const result = await client.waitForCompletion(id);
-    assert.equal(result.status, 'completed');
-    // The campaign is closed; its notification keeps trying.
-    const deadline = Date.now() + 30_000;
-    while (!receiver.refused.some((entry) => entry.event.campaignId === id)) {
-      assert.ok(Date.now() < deadline, 'the receiver was asked');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.equal(receiver.of(id).length, 0);
-    receiver.state.status = 200;
-    const finished = await receiver.waitFor(
-      (entry) => entry.event.campaignId === id && entry.event.kind === 'campaign-finished',
-    );
-    assert.equal(finished.verified, true);
-    assert.equal(finished.event.status, 'completed');
-    const refusedIds = receiver.refused.filter((entry) => entry.event.campaignId === id);
-    assert.ok(
-      refusedIds.every((entry) => entry.event.eventId === finished.event.eventId),
-      'the same event, retried',
-    );
-  });
+  // Bounded: were the campaign to wait for its notifications, it would wait here for a day.
+  it(
+    'a receiver that is down never holds a campaign back; the notification is retried until it answers',
+    { timeout: 120_000 },
+    async () => {
+      receiver.state.status = 503;
+      const id = 'notify-down';
+      await client.startCampaign(
+        {
+          campaignId: id,
+          customerIdentifier: 'sim-customer',
+          accountIdentifier: 'sim-account-1',
+          options: fast,
+        },
+        { items: [lineItem('ok'), lineItem('ok')] },
+      );
+      const result = await client.waitForCompletion(id);
+      assert.equal(result.status, 'completed');
+      // The campaign is closed; its notification keeps trying.
+      const deadline = Date.now() + 30_000;
+      while (!receiver.refused.some((entry) => entry.event.campaignId === id)) {
+        assert.ok(Date.now() < deadline, 'the receiver was asked');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(receiver.of(id).length, 0);
+      receiver.state.status = 200;
+      const finished = await receiver.waitFor(
+        (entry) => entry.event.campaignId === id && entry.event.kind === 'campaign-finished',
+      );
+      assert.equal(finished.verified, true);
+      assert.equal(finished.event.status, 'completed');
+      const refusedIds = receiver.refused.filter((entry) => entry.event.campaignId === id);
+      assert.ok(
+        refusedIds.every((entry) => entry.event.eventId === finished.event.eventId),
+        'the same event, retried',
+      );
+    },
+  );
 });
