@@ -52,7 +52,7 @@ export function reconcileWorkflowId(campaignId: string, reconcileId: string): st
   return `reconcile-${campaignId}-${reconcileId}`;
 }
 
-/** `notify-<campaignId>-<sequence>`: one notification workflow per event of a campaign. */
+/** `notify-<campaignId>-<suffix>`: one notification workflow per event of a campaign. */
 export function notificationWorkflowId(campaignId: string, sequence: number | string): string {
   return `notify-${campaignId}-${sequence}`;
 }

@@ -2,7 +2,7 @@
 // watches the campaign's state and starts a notificationWorkflow per event, never waiting for the
 // receiver. Off unless the worker has NOTIFY_URL; campaigns begun before it existed replay without it
 // (patch `campaign-notifications`).
-import { TemporalFailure, condition, patched, proxyActivities } from '@temporalio/workflow';
+import { TemporalFailure, condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.ts';
 import {
   type WatchMemory,
@@ -116,7 +116,9 @@ export class CampaignNotifications {
     state.sequence += 1;
     this.sending += 1;
     try {
-      await startNotification(event, notificationWorkflowId(this.campaignId, state.sequence));
+      // The first run's id keeps event ids unique even for a start refused under a used campaign id.
+      const run = workflowInfo().firstExecutionRunId.slice(0, 8);
+      await startNotification(event, notificationWorkflowId(this.campaignId, `${run}-${state.sequence}`));
     } finally {
       this.sending -= 1;
     }
