@@ -20,6 +20,11 @@ import {
 } from '@temporalio/client';
 import { z } from 'zod';
 import { type CodecConfig, codecDataConverter, loadCodecConfig } from './codec/index.ts';
+import {
+  type CampaignReconciliation,
+  ReconcileCampaignNotFoundError,
+  reconcileCampaign,
+} from './client/reconcile.ts';
 import { checkLineItem } from './campaign/line-item.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, type TemporalConfig, loadTemporalConfig } from './config.ts';
 import type { BookEntry, ItemError } from './campaign/order-book.ts';
@@ -944,6 +949,18 @@ export class CampaignClient {
         `the report of "${campaignId}" in ${store.location} is malformed: ${parsed.error.issues[0]?.message}`,
       );
     return parsed.data as CampaignReport;
+  }
+
+  /**
+   * Audits a campaign (finished or running) against Tango: every order of every round re-read within
+   * the request budget, each item's record compared with the report. Sends nothing.
+   */
+  async reconcileCampaign(campaignId: string): Promise<CampaignReconciliation> {
+    return this.call(campaignId, 'reconcile', () =>
+      reconcileCampaign(this, campaignId).catch((error: unknown) => {
+        throw error instanceof ReconcileCampaignNotFoundError ? new CampaignNotFoundError(campaignId) : error;
+      }),
+    );
   }
 
   /** The final report's bytes as stored (CSV for people, JSON for programs), streamed. */
