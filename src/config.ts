@@ -11,6 +11,7 @@ import type { ErrorClassOverrides } from './campaign/classification.ts';
 import { loadErrorClassOverrides } from './input/error-classes-file.ts';
 import { type CodecConfig, loadCodecConfig } from './codec/index.ts';
 import { DEFAULT_TASK_QUEUE } from './definitions.ts';
+import { type NotifyConfig, loadNotifyConfig } from './notify/config.ts';
 import { loadStoreConfig, type StoreConfig } from './store/open.ts';
 import { ConfigError, loadTangoConfig, type TangoConfig } from './tango/config.ts';
 
@@ -59,6 +60,8 @@ export interface ProcessConfig {
   sources: SourceLimits;
   /** CAMPAIGN_POLICY_FILE / APPROVAL_THRESHOLD_FLOOR: the spending policy. */
   policy: CampaignPolicy;
+  /** NOTIFY_*: the notification webhook. */
+  notify: NotifyConfig;
 }
 
 // Empty strings count as unset: `WORKER_MAX_CACHED_WORKFLOWS=` in a .env file means "the default".
@@ -171,11 +174,14 @@ export function loadProcessConfig(env: Env, cwd: string = process.cwd()): Proces
     logLevel: vars.LOG_LEVEL ?? 'info',
     sources: loadSourceLimits(env),
     policy: loadCampaignPolicy(env, cwd),
+    notify: loadNotifyConfig(env),
   };
 }
 
 /** Every secret value in a configuration: the logger masks them wherever they appear. */
-export function secretsOf(config: Pick<ProcessConfig, 'tango' | 'codec' | 'temporal'>): string[] {
+export function secretsOf(
+  config: Pick<ProcessConfig, 'tango' | 'codec' | 'temporal'> & Partial<Pick<ProcessConfig, 'notify'>>,
+): string[] {
   const secrets: string[] = [];
   const { auth, webhook } = config.tango;
   if (auth.kind === 'basic') secrets.push(auth.platformKey);
@@ -183,6 +189,7 @@ export function secretsOf(config: Pick<ProcessConfig, 'tango' | 'codec' | 'tempo
   if (webhook.hmacSecret) secrets.push(webhook.hmacSecret);
   for (const { key } of config.codec.keys) secrets.push(key.toString('base64'));
   if (config.codec.serverToken) secrets.push(config.codec.serverToken);
+  if (config.notify?.signingSecret) secrets.push(config.notify.signingSecret);
   const apiKey = config.temporal.connection.apiKey;
   if (typeof apiKey === 'string') secrets.push(apiKey);
   // Very short values would mask ordinary words; real secrets are long.

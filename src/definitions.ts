@@ -39,11 +39,22 @@ export const TANGO_ACTIVITIES = [
   'patchSubmittedOrders',
   'renewWebhookSubscription',
   'registerWebhookSubscription',
+  'readReconcilePage',
 ] as const;
 
 /** `campaign-<campaignId>`: one campaign workflow per business campaign id. */
 export function campaignWorkflowId(campaignId: string): string {
   return `campaign-${campaignId}`;
+}
+
+/** `reconcile-<campaignId>-<reconcileId>`: one audit run of a campaign against Tango. */
+export function reconcileWorkflowId(campaignId: string, reconcileId: string): string {
+  return `reconcile-${campaignId}-${reconcileId}`;
+}
+
+/** `notify-<campaignId>-<suffix>`: one notification workflow per event of a campaign. */
+export function notificationWorkflowId(campaignId: string, sequence: number | string): string {
+  return `notify-${campaignId}-${sequence}`;
 }
 
 /** `webhook-subscription-<Tango subscription id>`: one renewal workflow per registered subscription. */

@@ -74,6 +74,12 @@ export {
   type MetadataPatch,
 } from './workflows/types.ts';
 export { correctionsInputSchema, type LineItemCorrection } from './workflows/corrections-input.ts';
+export {
+  MAX_DISAGREEMENTS_LISTED,
+  type CampaignReconciliation,
+  type Disagreement,
+  type DisagreementKind,
+} from './client/reconcile.ts';
 export { lineItemRequestSchema, type LineItemRequest } from './tango/schemas.ts';
 export { openStore, loadStoreConfig, type CampaignStore } from './store/index.ts';
 export {

@@ -10,6 +10,7 @@ import type { CampaignDefinition } from './activities/staging.ts';
 import { classifyErrors, type ErrorClassOverrides } from './campaign/classification.ts';
 import { automaticFixes } from './campaign/corrections.ts';
 import type { CampaignPolicy } from './campaign/policy.ts';
+import type { NotifyConfig } from './notify/config.ts';
 import type { AutoFixer } from './campaign/order-book.ts';
 import { DEFAULT_TASK_QUEUE, TANGO_ACTIVITIES, tangoTaskQueue } from './definitions.ts';
 import type { CampaignStore } from './store/store.ts';
@@ -40,6 +41,8 @@ export interface CampaignWorkerOptions {
   sourceLimits?: SourceLimits;
   /** The spending policy (CAMPAIGN_POLICY_FILE, APPROVAL_THRESHOLD_FLOOR). */
   policy?: CampaignPolicy;
+  /** NOTIFY_*: the notification webhook for campaigns that need a person. */
+  notify?: NotifyConfig;
   /**
    * Any other worker option: tuning (concurrency, cache), the payload codec's data converter,
    * interceptors, shutdown grace time, identity.
@@ -85,6 +88,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     ...(options.webhookSubscriptions ? { webhookSubscriptions: options.webhookSubscriptions } : {}),
     ...(options.sourceLimits ? { sources: options.sourceLimits } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.notify ? { notify: options.notify } : {}),
   });
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const calls = new Set<string>(TANGO_ACTIVITIES);

@@ -257,6 +257,7 @@ export async function startCampaignWorker(
       webhookSubscriptions: { tango, verification: config.tango.webhook },
       sourceLimits: config.sources,
       policy: config.policy,
+      notify: config.notify,
       workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });

@@ -1,6 +1,7 @@
 // What the activities need from the outside world, injected once by the worker (and by tests).
 import type { AutoFixer, Classifier } from '../campaign/order-book.ts';
 import type { CampaignPolicy } from '../campaign/policy.ts';
+import type { NotifyConfig } from '../notify/config.ts';
 import type { CampaignStore } from '../store/store.ts';
 import type { TangoClient } from '../tango/client.ts';
 import type { SourceLimits } from './sources.ts';
@@ -38,6 +39,8 @@ export interface ActivityDeps {
   sources?: SourceLimits;
   /** The spending policy (CAMPAIGN_POLICY_FILE, APPROVAL_THRESHOLD_FLOOR); default: no floor. */
   policy?: CampaignPolicy;
+  /** NOTIFY_*: the notification webhook (absent or without a URL: nothing is sent). */
+  notify?: NotifyConfig;
   /** The clock (tests move it). */
   now?: () => number;
   /** For webhookSubscriptionWorkflow's renew / re-register activities (absent: they fail). */

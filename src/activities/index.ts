@@ -2,10 +2,12 @@
 // a type only (`ReturnType<typeof createActivities>`).
 import { createAccountActivities } from './accounts.ts';
 import type { ActivityDeps } from './deps.ts';
+import { createNotifyActivities } from './notify.ts';
 import { createOperatorActivities } from './operator.ts';
 import { createOrderActivities } from './orders.ts';
 import { createPolicyActivities } from './policy.ts';
 import { createRegistryActivities } from './registry.ts';
+import { createReconcileActivities } from './reconcile.ts';
 import { createReportActivities } from './report.ts';
 import { createSourceActivities } from './sources.ts';
 import { createStagingActivities } from './staging.ts';
@@ -19,9 +21,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createAccountActivities(deps),
     ...createOperatorActivities(deps.store),
     ...createReportActivities(deps.store),
+    ...createReconcileActivities(deps),
     ...createWebhookSubscriptionActivities(deps.webhookSubscriptions),
     ...createSourceActivities(deps.store, deps.sources),
     ...createPolicyActivities(deps.policy),
+    ...createNotifyActivities(deps.notify),
   };
 }
 

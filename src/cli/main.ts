@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { campaignCommands } from './campaign-commands.ts';
 import { type CliIo, EXIT, reportError } from './context.ts';
+import { reconcileCommand } from './reconcile-command.ts';
 import { runScheduleCli, runSetup } from './schedule-commands.ts';
 
 interface Command {
@@ -13,6 +14,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   ...campaignCommands,
+  reconcile: reconcileCommand,
   schedule: {
     summary: 'weekly campaign schedules: create, list, describe, pause, unpause, trigger, delete',
     run: runScheduleCli,

@@ -74,6 +74,11 @@ import {
   failuresFromReport,
   failuresPageRequest,
 } from './failures.ts';
+import {
+  type CampaignReconciliation,
+  ReconcileCampaignNotFoundError,
+  reconcileCampaign,
+} from './reconcile.ts';
 import { type CampaignReport, readReport, streamReport } from './reports.ts';
 import { CampaignSchedules, type ScheduleInfo, type WeeklyScheduleTiming } from './schedules.ts';
 import { stageItems } from './stage-items.ts';
@@ -489,6 +494,18 @@ export class CampaignClient {
   /** The final report (JSON form), validated row by row. */
   async getReport(campaignId: string, options: { store?: CampaignStore } = {}): Promise<CampaignReport> {
     return readReport(campaignId, requireStore('reading a report', options.store ?? this.store));
+  }
+
+  /**
+   * Audits a campaign (finished or running) against Tango: every order of every round re-read within
+   * the request budget, each item's record compared with the report. Sends nothing.
+   */
+  async reconcileCampaign(campaignId: string): Promise<CampaignReconciliation> {
+    return this.call(campaignId, 'reconcile', () =>
+      reconcileCampaign(this, campaignId).catch((error: unknown) => {
+        throw error instanceof ReconcileCampaignNotFoundError ? new CampaignNotFoundError(campaignId) : error;
+      }),
+    );
   }
 
   /** The final report's bytes as stored (CSV for people, JSON for programs), streamed. */

@@ -3,6 +3,7 @@
 // workflows import this module to pass claim-check references to activities.
 
 import { assertValidCampaignId } from '../campaign/ids.ts';
+import { RECONCILE_ID_PATTERN } from '../campaign/reconcile.ts';
 
 export { InvalidCampaignIdError, assertValidCampaignId, isValidCampaignId } from '../campaign/ids.ts';
 
@@ -111,4 +112,32 @@ export function stagingErrorsKey(campaignId: string): string {
 /** Operator input (corrections or skips) number `sequence`, for one order (JSON Lines). */
 export function operatorInputKey(campaignId: string, sequence: number, chunk: number): string {
   return `${campaignPrefix(campaignId)}operator/${pad(sequence, 5)}/${pad(chunk, 6)}.jsonl`;
+}
+
+// ----- Reconciling a campaign against Tango (tango-campaigns reconcile) -----
+
+export function reconcilePrefix(campaignId: string, reconcileId: string): string {
+  if (!RECONCILE_ID_PATTERN.test(reconcileId))
+    throw new RangeError(`reconcile id "${reconcileId}" must match ${RECONCILE_ID_PATTERN}`);
+  return `${campaignPrefix(campaignId)}reconcile/${reconcileId}/`;
+}
+
+/** The orders to read (JSON: ReconcilePlan). */
+export function reconcilePlanKey(campaignId: string, reconcileId: string): string {
+  return `${reconcilePrefix(campaignId, reconcileId)}plan.json`;
+}
+
+/** One page of one order as Tango returned it, reduced to the fields compared (JSON). */
+export function reconcilePageKey(
+  campaignId: string,
+  reconcileId: string,
+  order: number,
+  page: number,
+): string {
+  return `${reconcilePrefix(campaignId, reconcileId)}orders/${pad(order, 6)}/page-${pad(page, 6)}.json`;
+}
+
+/** The full list of disagreements (JSON: ReconcileOutcome). */
+export function reconcileResultKey(campaignId: string, reconcileId: string): string {
+  return `${reconcilePrefix(campaignId, reconcileId)}result.json`;
 }

@@ -86,3 +86,18 @@ export const STORE_LONG: ActivityOptions = {
 export function onTangoQueue(options: ActivityOptions): ActivityOptions {
   return { ...options, taskQueue: tangoTaskQueue(workflowInfo().taskQueue) };
 }
+
+/**
+ * One notification to NOTIFY_URL: a receiver that is down is retried with backoff for about a day,
+ * in its own workflow, so that the campaign never waits for it.
+ */
+export const NOTIFY: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '24 hours',
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '30 minutes',
+    nonRetryableErrorTypes: ['NotificationRefused'],
+  },
+};

@@ -43,6 +43,7 @@ import {
 } from '../definitions.ts';
 import { durationMs } from './duration.ts';
 import { orderWorkflow } from './order-workflow.ts';
+import { CampaignNotifications, type NotificationsCarry } from './campaign-notifications.ts';
 import {
   type CampaignInput,
   type CampaignProgress,
@@ -99,6 +100,7 @@ export interface CampaignCarry {
   paused: boolean;
   cancelReason?: string;
   ordersCancelled?: boolean;
+  notifications?: NotificationsCarry;
 }
 
 export interface CampaignWorkflowInput extends CampaignStartInput {
@@ -145,6 +147,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   let fundsSignalled = false;
   let lastSearchUpsert = 0;
   let changed = 0;
+  // Notifications when the campaign needs a person (NOTIFY_URL on the worker), never waited for.
+  const notifications = new CampaignNotifications(campaignId, carried?.notifications);
 
   // ----- Aggregation -----
   const totals = (): ItemCounts => {
@@ -514,6 +518,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
 
   // ----- The campaign -----
   return await CancellationScope.nonCancellable(async () => {
+    await notifications.begin();
+    void notifications.watch(notificationSnapshot);
     if (!staged) {
       // Campaign ids are unique forever: claimed in the store's registry before anything is staged or
       // sent (campaigns that began before the registry existed replay without the claim).
@@ -647,7 +653,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         continue;
       }
       if (workflowInfo().continueAsNewSuggested) {
-        await condition(allHandlersFinished);
+        await condition(() => allHandlersFinished() && notifications.idle);
         await continueAsNew<typeof campaignWorkflow>({ ...rawInput, carry: carry() });
       }
       const seen = changed;
@@ -655,7 +661,32 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     }
     setStatus(cancelReason !== undefined ? 'cancelled' : 'completed', cancelReason);
     return await finish();
+  }).catch(async (error: unknown) => {
+    // A failing campaign tells a person too (a continue-as-new is no failure).
+    await CancellationScope.nonCancellable(() => notifications.failed(error));
+    throw error;
   });
+
+  function notificationSnapshot() {
+    const counts = totals();
+    return {
+      campaignId,
+      status,
+      ...(statusReason ? { statusReason } : {}),
+      totalAmount: staged?.totalAmount ?? 0,
+      awaitingCorrection: counts.awaitingCorrection,
+      awaitingFunds: counts.awaitingFunds,
+      awaitingFundsAmount: counts.awaitingFundsAmount,
+      orders: [...inFlight.values()]
+        .filter((order) => order.phase === 'blocked' || order.overdue)
+        .map((order) => ({
+          chunk: order.chunk,
+          externalRefID: order.externalRefID,
+          overdue: order.overdue,
+          ...(order.phase === 'blocked' ? { blockedReason: order.blockedReason ?? 'blocked' } : {}),
+        })),
+    };
+  }
 
   async function startOrder(chunk: number) {
     const roundZero = orderExternalRefId(ref, chunk, 0);
@@ -766,6 +797,13 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     );
     publish(true);
     const counts = totals();
+    await notifications.finished({
+      status,
+      ...(statusReason ? { statusReason } : {}),
+      totalAmount: staged?.totalAmount ?? 0,
+      counts: report.counts,
+      report: { csv: report.csvKey, json: report.jsonKey },
+    });
     return {
       campaignId,
       status,
@@ -809,6 +847,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       paused,
       ...(cancelReason ? { cancelReason } : {}),
       ...(ordersCancelled ? { ordersCancelled } : {}),
+      ...(notifications.carry() ? { notifications: notifications.carry() } : {}),
     };
   }
 }

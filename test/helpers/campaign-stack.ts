@@ -8,6 +8,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { NO_SOURCES, type SourceLimits } from '../../src/activities/sources.ts';
 import type { CampaignPolicy } from '../../src/campaign/policy.ts';
+import type { NotifyConfig } from '../../src/notify/config.ts';
 import { allSearchAttributes } from '../../src/definitions.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
@@ -56,6 +57,7 @@ export interface CampaignStack {
     errorClassOverrides?: ErrorClassOverrides;
     sourceLimits?: SourceLimits;
     policy?: CampaignPolicy;
+    notify?: NotifyConfig;
   }): Promise<CampaignWorker>;
   close(): Promise<void>;
 }
@@ -105,6 +107,7 @@ export async function startCampaignStack(
         // Scheduled-campaign tests read their sources from temporary directories.
         sourceLimits: workerOptions.sourceLimits ?? { ...NO_SOURCES, roots: [tmpdir()] },
         ...(workerOptions.policy ? { policy: workerOptions.policy } : {}),
+        ...(workerOptions.notify ? { notify: workerOptions.notify } : {}),
         ...(workerOptions.errorClassOverrides
           ? { errorClassOverrides: workerOptions.errorClassOverrides }
           : {}),
