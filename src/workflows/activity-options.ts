@@ -94,10 +94,5 @@ export function onTangoQueue(options: ActivityOptions): ActivityOptions {
 export const NOTIFY: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '24 hours',
-  retry: {
-    initialInterval: '5s',
-    backoffCoefficient: 2,
-    maximumInterval: '30 minutes',
-    nonRetryableErrorTypes: ['NotificationRefused'],
-  },
+  retry: { ...doubling('30 minutes', ['NotificationRefused']), initialInterval: '5s' },
 };
