@@ -1,6 +1,8 @@
 // Records the histories of representative campaigns into test/fixtures/histories/, for the replay
 // test that fails CI when a workflow change breaks determinism. Run after an intended, versioned
-// change of workflow code:  node --import tsx scripts/record-histories.ts [scenario ...]
+// change of workflow code:  node --import tsx scripts/record-histories.ts [--as TAG] [scenario ...]
+// --as TAG records under campaign ids `replay-<scenario>-<TAG>` (e.g. the date), beside the histories
+// of earlier workflow code instead of over them.
 // Scenarios (all by default): mixed (failures, corrections, skips) and cancelled (a campaign
 // cancelled while an order waits to resubmit). Each overwrites only its own files:
 // histories recorded by earlier workflow code stay, and the replay test keeps checking them.
@@ -82,6 +84,11 @@ async function withStack(
   }
 }
 
+const tagArg = process.argv.includes('--as') ? process.argv[process.argv.indexOf('--as') + 1] : undefined;
+if (tagArg !== undefined && !/^[A-Za-z0-9-]{1,20}$/.test(tagArg))
+  throw new Error(`--as takes a short tag of letters, digits and dashes, got ${String(tagArg)}`);
+const tag = tagArg ? `-${tagArg}` : '';
+
 const scenarios: Record<string, () => Promise<void>> = {
   mixed: () =>
     withStack({ taskQueue: 'record-histories' }, async (stack) => {
@@ -93,7 +100,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         ...Array.from({ length: 3 }, () => lineItem('wrong-method')),
         ...Array.from({ length: 2 }, () => lineItem('discontinued')),
       ];
-      const handle = await startCampaign(stack, 'replay-mixed', items, {
+      const handle = await startCampaign(stack, `replay-mixed${tag}`, items, {
         chunkSize: 15,
         maxConcurrentOrders: 2,
         pollInitial: '300ms',
@@ -120,7 +127,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         ],
       });
       await handle.result();
-      await save(stack.env.client, [handle.workflowId, ...orderIds('replay-mixed', 3)]);
+      await save(stack.env.client, [handle.workflowId, ...orderIds(`replay-mixed${tag}`, 3)]);
     }),
 
   cancelled: () =>
@@ -130,7 +137,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         ...Array.from({ length: 2 }, () => lineItem('transient')),
         ...Array.from({ length: 5 }, () => lineItem('ok')),
       ];
-      const handle = await startCampaign(stack, 'replay-cancelled', items, {
+      const handle = await startCampaign(stack, `replay-cancelled${tag}`, items, {
         chunkSize: 5,
         maxConcurrentOrders: 1,
         pollInitial: '300ms',
@@ -138,7 +145,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         // The first order waits an hour to resubmit its transient failures: the cancel comes then.
         resubmitDelay: '1h',
       });
-      const [firstOrder] = orderIds('replay-cancelled', 1);
+      const [firstOrder] = orderIds(`replay-cancelled${tag}`, 1);
       await until(async () => {
         const order = stack.env.client.workflow.getHandle(firstOrder!);
         const progress = await order.query(orderProgressQuery).catch(() => undefined);
@@ -148,11 +155,13 @@ const scenarios: Record<string, () => Promise<void>> = {
       await handle.cancel();
       const result = await handle.result();
       if (result.status !== 'cancelled') throw new Error(`cancelled: ${result.status}`);
-      await save(stack.env.client, [handle.workflowId, ...orderIds('replay-cancelled', 1)]);
+      await save(stack.env.client, [handle.workflowId, ...orderIds(`replay-cancelled${tag}`, 1)]);
     }),
 };
 
-const chosen = process.argv.slice(2);
+const args = process.argv.slice(2);
+const asIndex = args.indexOf('--as');
+const chosen = asIndex === -1 ? args : args.filter((_, index) => index !== asIndex && index !== asIndex + 1);
 for (const name of chosen.length > 0 ? chosen : Object.keys(scenarios)) {
   const scenario = scenarios[name];
   if (!scenario) throw new Error(`unknown scenario ${name}: ${Object.keys(scenarios).join(', ')}`);
