@@ -10,6 +10,7 @@ import type { CampaignDefinition } from './activities/staging.ts';
 import { classifyErrors, type ErrorClassOverrides } from './campaign/classification.ts';
 import { automaticFixes } from './campaign/corrections.ts';
 import type { CampaignPolicy } from './campaign/policy.ts';
+import type { DeliveriesDeps } from './activities/deliveries.ts';
 import type { AutoFixer } from './campaign/order-book.ts';
 import { DEFAULT_TASK_QUEUE, TANGO_ACTIVITIES, tangoTaskQueue } from './definitions.ts';
 import type { CampaignStore } from './store/store.ts';
@@ -37,6 +38,8 @@ export interface CampaignWorkerOptions {
   sourceLimits?: SourceLimits;
   /** The spending policy (CAMPAIGN_POLICY_FILE, APPROVAL_THRESHOLD_FLOOR). */
   policy?: CampaignPolicy;
+  /** DELIVERIES_INDEX_KEY and the spend limits; absent: no deliveries index (no repeat guard). */
+  deliveries?: DeliveriesDeps;
   /**
    * Any other worker option: tuning (concurrency, cache), the payload codec's data converter,
    * interceptors, shutdown grace time, identity.
@@ -79,6 +82,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     ...(options.webhookSubscriptions ? { webhookSubscriptions: options.webhookSubscriptions } : {}),
     ...(options.sourceLimits ? { sources: options.sourceLimits } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.deliveries ? { deliveries: options.deliveries } : {}),
   });
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const calls = new Set<string>(TANGO_ACTIVITIES);

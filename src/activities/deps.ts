@@ -3,6 +3,7 @@ import type { AutoFixer, Classifier } from '../campaign/order-book.ts';
 import type { CampaignPolicy } from '../campaign/policy.ts';
 import type { CampaignStore } from '../store/store.ts';
 import type { TangoClient } from '../tango/client.ts';
+import type { DeliveriesDeps } from './deliveries.ts';
 import type { SourceLimits } from './sources.ts';
 import type { CampaignDefinition } from './staging.ts';
 import type { WebhookSubscriptionDeps } from './webhook-subscriptions.ts';
@@ -38,6 +39,8 @@ export interface ActivityDeps {
   sources?: SourceLimits;
   /** The spending policy (CAMPAIGN_POLICY_FILE, APPROVAL_THRESHOLD_FLOOR); default: no floor. */
   policy?: CampaignPolicy;
+  /** The deliveries index (repeat guard, spend limits); default: none kept. */
+  deliveries?: DeliveriesDeps;
   /** The clock (tests move it). */
   now?: () => number;
   /** For webhookSubscriptionWorkflow's renew / re-register activities (absent: they fail). */

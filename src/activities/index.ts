@@ -1,6 +1,7 @@
 // All activities, built once per worker from their dependencies. Workflows import this module as
 // a type only (`ReturnType<typeof createActivities>`).
 import { createAccountActivities } from './accounts.ts';
+import { createDeliveriesActivities } from './deliveries.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createOperatorActivities } from './operator.ts';
 import { createOrderActivities } from './orders.ts';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookSubscriptionActivities(deps.webhookSubscriptions),
     ...createSourceActivities(deps.store, deps.sources),
     ...createPolicyActivities(deps.policy),
+    ...createDeliveriesActivities(deps.store, { ...deps.deliveries, ...(deps.now ? { now: deps.now } : {}) }),
   };
 }
 
