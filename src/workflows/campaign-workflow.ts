@@ -662,8 +662,9 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       }
       const canStart = !paused && cancelReason === undefined && nextChunk < staged.chunks;
       if (canStart && inFlight.size < options.maxConcurrentOrders) {
-        // Spend limits again before each order: other campaigns may have spent since the last check.
-        if (spendLimited && nextChunk > 0 && spendApprovedBy === undefined && !(await passSpendLimits()))
+        // Spend limits again before each order: other campaigns may have spent since the last check
+        // (while this one waited for funds or was paused, or between its orders).
+        if (spendLimited && spendApprovedBy === undefined && !(await passSpendLimits()))
           continue;
         await startOrder(nextChunk);
         nextChunk += 1;

@@ -8,6 +8,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { NO_SOURCES, type SourceLimits } from '../../src/activities/sources.ts';
 import type { CampaignPolicy } from '../../src/campaign/policy.ts';
+import type { DeliveriesDeps } from '../../src/activities/deliveries.ts';
 import { allSearchAttributes } from '../../src/definitions.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
@@ -55,6 +56,8 @@ export interface CampaignStack {
     errorClassOverrides?: ErrorClassOverrides;
     sourceLimits?: SourceLimits;
     policy?: CampaignPolicy;
+    /** The deliveries index (repeat guard, spend limits); absent: none. */
+    deliveries?: DeliveriesDeps;
   }): Promise<CampaignWorker>;
   close(): Promise<void>;
 }
@@ -104,6 +107,7 @@ export async function startCampaignStack(
         // Scheduled-campaign tests read their sources from temporary directories.
         sourceLimits: workerOptions.sourceLimits ?? { ...NO_SOURCES, roots: [tmpdir()] },
         ...(workerOptions.policy ? { policy: workerOptions.policy } : {}),
+        ...(workerOptions.deliveries ? { deliveries: workerOptions.deliveries } : {}),
         ...(workerOptions.errorClassOverrides
           ? { errorClassOverrides: workerOptions.errorClassOverrides }
           : {}),
