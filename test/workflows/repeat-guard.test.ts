@@ -14,7 +14,7 @@ import { campaignWorkflowId, pauseSignal, progressQuery, resumeSignal } from '..
 import { DEV_DELIVERIES_INDEX_KEY } from '../../src/deliveries/key.ts';
 import { DEFAULT_ACCOUNTS } from '../../src/simulator/defaults.ts';
 import { readRegistryEntry } from '../../src/store/campaign-registry.ts';
-import { campaignWorkflow } from '../../src/workflows/index.ts';
+import { campaignWorkflow, scheduledCampaignWorkflow } from '../../src/workflows/index.ts';
 import {
   type CampaignStack,
   assertCampaignInvariants,
@@ -312,5 +312,38 @@ describe('repeat-recipient guard and spend limits', () => {
     const result = await paused.result();
     assert.equal(result.status, 'completed');
     assert.equal(ordersOf('recheck-paused').length, 20);
+  });
+
+  it('refuses a scheduled run that repeats the previous run, unless the schedule allows repeats', async () => {
+    const source = path.join(dir, 'weekly.csv');
+    const rows = Array.from(
+      { length: 5 },
+      (_, i) => `weekly-${i},Pat,Lee ${i},weekly${i}@example.test,U000001,10,EMAIL`,
+    );
+    writeFileSync(
+      source,
+      ['externalRefLineItemID,firstName,lastName,email,utid,amount,deliveryMethod', ...rows].join('\n'),
+    );
+    const campaign = {
+      customerIdentifier: 'sim-customer',
+      accountIdentifier: 'sim-account-1',
+      options: fastOptions,
+    };
+    const runSlot = (slot: string, options: Record<string, unknown> = fastOptions) =>
+      stack.env.client.workflow.execute(scheduledCampaignWorkflow, {
+        taskQueue: stack.taskQueue,
+        workflowId: `weekly-run-${slot}`,
+        args: [
+          { scheduleId: 'weekly', source: { location: source }, campaign: { ...campaign, options }, slot },
+        ],
+      });
+    const first = await runSlot('2026-11-16T09:00:00Z');
+    assert.equal(first.outcome === 'ran' && first.result.status, 'completed');
+    const second = await runSlot('2026-11-23T09:00:00Z');
+    assert.equal(second.outcome === 'ran' && second.result.status, 'refused');
+    assert.deepEqual(ordersOf(second.campaignId), [], 'nothing sent');
+    const third = await runSlot('2026-11-30T09:00:00Z', { ...fastOptions, allowRepeats: true });
+    assert.equal(third.outcome === 'ran' && third.result.status, 'completed');
+    assert.equal(ordersOf(third.campaignId).length, 5);
   });
 });
