@@ -92,7 +92,11 @@ export function toReportRow(entry: BookEntry, notSentReason: string): ReportRow 
   });
 }
 
-export async function latestBookKey(store: CampaignStore, campaignId: string, chunk: number): Promise<string> {
+export async function latestBookKey(
+  store: CampaignStore,
+  campaignId: string,
+  chunk: number,
+): Promise<string> {
   // By step number, not by name: book-10000 sorts before book-9999.
   let latest = { step: 0, key: orderBookKey(campaignId, chunk, 0) };
   for await (const key of store.list(`${orderPrefix(campaignId, chunk)}book-`)) {

@@ -664,8 +664,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       if (canStart && inFlight.size < options.maxConcurrentOrders) {
         // Spend limits again before each order: other campaigns may have spent since the last check
         // (while this one waited for funds or was paused, or between its orders).
-        if (spendLimited && spendApprovedBy === undefined && !(await passSpendLimits()))
-          continue;
+        if (spendLimited && spendApprovedBy === undefined && !(await passSpendLimits())) continue;
         await startOrder(nextChunk);
         nextChunk += 1;
         continue;
