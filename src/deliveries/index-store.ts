@@ -90,15 +90,20 @@ export class DeliveriesIndex {
     return `deliveries/${accountTag(this.key, accountIdentifier)}/`;
   }
 
-  /** The first writer records the key's fingerprint; everyone after must hold the same key. */
-  async assertKey(): Promise<void> {
-    if (this.keyChecked) return;
+  /**
+   * The first writer records the key's fingerprint; everyone after must hold the same key. Readers
+   * write nothing: false when the index has never been written (there is nothing to find).
+   */
+  async assertKey(options: { write: boolean } = { write: true }): Promise<boolean> {
+    if (this.keyChecked) return true;
     const fingerprint = keyFingerprint(this.key);
     const key = 'deliveries/key.json';
-    await this.store.createIfAbsent(key, JSON.stringify({ fingerprint }));
+    if (options.write) await this.store.createIfAbsent(key, JSON.stringify({ fingerprint }));
+    else if (!(await this.store.exists(key))) return false;
     const stored = await getJson(this.store, key, z.object({ fingerprint: z.string() }));
     if (stored.fingerprint !== fingerprint) throw new DeliveriesKeyMismatchError(this.store.location);
     this.keyChecked = true;
+    return true;
   }
 
   /** The campaign's record, when its deliveries are in the index. */
@@ -180,7 +185,7 @@ export class DeliveriesIndex {
     items: () => AsyncIterable<LineItemRequest>;
     windowMs: number;
   }): Promise<Repeat[]> {
-    await this.assertKey();
+    if (!(await this.assertKey({ write: false }))) return [];
     const { campaignId, accountIdentifier } = input;
     const root = this.root(accountIdentifier);
     const cutoff = new Date(this.now() - input.windowMs).toISOString();

@@ -125,6 +125,18 @@ describe('deliveries index', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('reads an index never written without writing anything', async () => {
+    const index = new DeliveriesIndex(store, key, { now: () => clock });
+    const found = await index.findRepeats({
+      campaignId: 'early',
+      accountIdentifier: 'acct-1',
+      items: () => each([emailItem('e-0', 'e@example.test')]),
+      windowMs: DAY,
+    });
+    assert.deepEqual(found, []);
+    assert.deepEqual(await collect(store.list('')), []);
+  });
+
   it('finds repeats of an earlier campaign within the window, and not outside it, in passes of bounded size', async () => {
     // A pass size of 7 forces several passes over 40 items, each holding a share of the partitions.
     const index = new DeliveriesIndex(store, key, { now: () => clock, passSize: 7 });
