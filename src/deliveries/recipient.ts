@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import type { LineItemRequest } from '../tango/schemas.ts';
 
 export interface RecipientContact {
-  kind: 'email' | 'phone' | 'address' | 'name';
+  kind: 'email' | 'phone' | 'address';
   value: string;
 }
 
@@ -45,7 +45,8 @@ export function normaliseAddress(address: Address): string {
 /**
  * The contact the reward goes to: the email for EMAIL, the number for PHONE and WHATSAPP, the address
  * for ADDRESS. Methods without a contact (NONE, EMBEDDED: a link handed to the caller) fall back to
- * whatever contact the item carries, then to the name; undefined when it carries none.
+ * whatever contact the item carries; undefined when it carries none (a name alone is not compared:
+ * two people may share one).
  */
 export function recipientContact(item: LineItemRequest): RecipientContact | undefined {
   const recipient = item.recipient;
@@ -67,10 +68,8 @@ export function recipientContact(item: LineItemRequest): RecipientContact | unde
       return phone;
     case 'ADDRESS':
       return address;
-    default: {
-      const name = [recipient?.firstName, recipient?.lastName].map(normaliseAddressField).join(' ').trim();
-      return email ?? phone ?? address ?? (name ? { kind: 'name', value: name } : undefined);
-    }
+    default:
+      return email ?? phone ?? address;
   }
 }
 

@@ -74,7 +74,11 @@ describe('recipient normalisation', () => {
       kind: 'email',
       value: 'a@b.test',
     });
-    assert.equal(recipientContact({ ...item, recipient: {}, deliveryMethod: 'NONE' }), undefined);
+    assert.equal(
+      recipientContact({ ...item, recipient: { firstName: 'Pat', lastName: 'Lee' }, deliveryMethod: 'NONE' }),
+      undefined,
+      'a name alone is no contact',
+    );
   });
 
   it('hashes account, contact, utid and amount with the key: the same person written two ways is one entry', () => {
