@@ -3,8 +3,9 @@
 // change of workflow code:  node --import tsx scripts/record-histories.ts [--as TAG] [scenario ...]
 // --as TAG records under campaign ids `replay-<scenario>-<TAG>` (e.g. the date), beside the histories
 // of earlier workflow code instead of over them.
-// Scenarios (all by default): mixed (failures, corrections, skips) and cancelled (a campaign
-// cancelled while an order waits to resubmit). Each overwrites only its own files:
+// Scenarios (all by default): mixed (failures, corrections, skips), cancelled (a campaign
+// cancelled while an order waits to resubmit) and across (a campaign refused for repeat recipients,
+// and one held by a spend limit until approved). Each overwrites only its own files:
 // histories recorded by earlier workflow code stay, and the replay test keeps checking them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import proto from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { campaignRef, orderExternalRefId } from '../src/campaign/ids.ts';
 import {
+  approveUpdate,
   campaignWorkflowId,
   orderProgressQuery,
   orderWorkflowId,
@@ -74,10 +76,11 @@ async function until(read: () => Promise<boolean>): Promise<void> {
 async function withStack(
   options: Parameters<typeof startCampaignStack>[0],
   body: (stack: CampaignStack) => Promise<void>,
+  worker: Parameters<CampaignStack['startWorker']>[0] = {},
 ): Promise<void> {
   const stack = await startCampaignStack(options);
   try {
-    await stack.startWorker();
+    await stack.startWorker(worker);
     await body(stack);
   } finally {
     await stack.close();
@@ -157,6 +160,39 @@ const scenarios: Record<string, () => Promise<void>> = {
       if (result.status !== 'cancelled') throw new Error(`cancelled: ${result.status}`);
       await save(stack.env.client, [handle.workflowId, ...orderIds(`replay-cancelled${tag}`, 1)]);
     }),
+
+  across: () =>
+    withStack(
+      { taskQueue: 'record-histories-across' },
+      async (stack) => {
+        const options = { chunkSize: 10, pollInitial: '300ms', pollMax: '1s', resubmitDelay: '100ms' };
+        const items = Array.from({ length: 20 }, () => lineItem('ok'));
+        const first = await startCampaign(stack, `replay-across-first${tag}`, items, options);
+        if ((await first.result()).status !== 'completed') throw new Error('across: first campaign');
+        // The same recipients again: refused before anything is sent.
+        const again = items.map((item, i) => ({ ...item, externalRefLineItemID: `again-${i}` }));
+        const refused = await startCampaign(stack, `replay-refused${tag}`, again, options);
+        if ((await refused.result()).status !== 'refused') throw new Error('across: not refused');
+        // 20 x 25 more would cross the week's 800 (500 used): held until approved.
+        const held = await startCampaign(
+          stack,
+          `replay-spend${tag}`,
+          Array.from({ length: 20 }, () => lineItem('ok')),
+          options,
+        );
+        await until(async () => (await held.query(progressQuery)).status === 'awaiting-approval');
+        await held.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
+        if ((await held.result()).status !== 'completed') throw new Error('across: spend campaign');
+        await save(stack.env.client, [refused.workflowId, held.workflowId]);
+      },
+      {
+        deliveries: {
+          key: Buffer.from('replay fixture deliveries key'),
+          spendLimits: { accounts: { 'sim-account-1': { week: 800 } } },
+        },
+        policy: { accounts: {}, requireDistinctApprover: false },
+      },
+    ),
 };
 
 const args = process.argv.slice(2);

@@ -26,6 +26,12 @@ import {
   reconcileCampaign,
 } from './client/reconcile.ts';
 import { checkLineItem } from './campaign/line-item.ts';
+import {
+  type Repeat,
+  clientDeliveriesIndexKey,
+  describeRepeat,
+  findRepeatRecipients,
+} from './client/repeats.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, type TemporalConfig, loadTemporalConfig } from './config.ts';
 import type { BookEntry, ItemError } from './campaign/order-book.ts';
 import { type ReportRow, reportRowSchema } from './campaign/report.ts';
@@ -86,7 +92,14 @@ export type { ScheduledCampaignInput };
 // ---------------------------------------------------------------------------------------------
 
 export type CampaignErrorCode =
-  'invalid-input' | 'not-found' | 'already-exists' | 'closed' | 'rejected' | 'store-required' | 'unavailable';
+  | 'invalid-input'
+  | 'not-found'
+  | 'already-exists'
+  | 'closed'
+  | 'rejected'
+  | 'store-required'
+  | 'unavailable'
+  | 'repeat-recipients';
 
 export class CampaignClientError extends Error {
   override readonly name: string = 'CampaignClientError';
@@ -96,6 +109,30 @@ export class CampaignClientError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * The campaign repeats recipients an earlier campaign of the account rewarded with the same reward and
+ * amount within the window: nothing was started. `repeats` are in input order (positions from 0).
+ */
+export class RepeatRecipientsError extends CampaignClientError {
+  override readonly name = 'RepeatRecipientsError';
+  constructor(
+    readonly campaignId: string,
+    readonly total: number,
+    readonly repeats: Repeat[],
+    readonly window: string,
+  ) {
+    super(
+      'repeat-recipients',
+      `campaign "${campaignId}": ${total} recipient(s) already rewarded with the same reward and amount within ${window}; ` +
+        `${repeats
+          .slice(0, 5)
+          .map((repeat) => describeRepeat(repeat))
+          .join('; ')}${total > 5 ? '; ...' : ''}. ` +
+        'Nothing was sent. If they are meant, start again with allowRepeats (--allow-repeats).',
+    );
   }
 }
 
@@ -227,6 +264,8 @@ export interface CampaignClientConfig {
   /** CAMPAIGN_STORE (default file://.data/store). */
   storeUrl: string;
   codec: Pick<CodecConfig, 'keys'>;
+  /** DELIVERIES_INDEX_KEY (the workers' key): the repeat-recipient check before a start. */
+  deliveriesIndexKey?: Buffer;
 }
 
 export { DEFAULT_TEMPORAL_ADDRESS };
@@ -243,8 +282,11 @@ export function loadCampaignClientConfig(env: Record<string, string | undefined>
     taskQueue: temporal.taskQueue,
     storeUrl: loadStoreConfig(env).url,
     codec: loadCodecConfig(env),
+    ...withKey(clientDeliveriesIndexKey(env)),
   };
 }
+
+const withKey = (key: Buffer | undefined) => (key ? { deliveriesIndexKey: key } : {});
 
 export interface CampaignClientOptions {
   client: Client;
@@ -253,6 +295,11 @@ export interface CampaignClientOptions {
   store?: CampaignStore;
   /** Shown in "cannot reach Temporal" errors. */
   address?: string;
+  /**
+   * The deliveries index key (DELIVERIES_INDEX_KEY, the workers' key). With it and a store, a start is
+   * refused here (RepeatRecipientsError) when it repeats recipients; without, the workflow refuses it.
+   */
+  deliveriesIndexKey?: Buffer;
 }
 
 export interface StartCampaignOptions {
@@ -384,8 +431,10 @@ export class CampaignClient {
   readonly taskQueue: string;
   readonly store: CampaignStore | undefined;
   private readonly address: string | undefined;
+  private readonly deliveriesIndexKey: Buffer | undefined;
 
   constructor(options: CampaignClientOptions) {
+    this.deliveriesIndexKey = options.deliveriesIndexKey;
     this.client = options.client;
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.store = options.store;
@@ -411,7 +460,13 @@ export class CampaignClient {
     });
     const store = await openStore(config.storeUrl);
     return new ConnectedCampaignClient(
-      { client, taskQueue: config.taskQueue, store, address: config.connection.address },
+      {
+        client,
+        taskQueue: config.taskQueue,
+        store,
+        address: config.connection.address,
+        ...withKey(config.deliveriesIndexKey),
+      },
       connection,
     );
   }
@@ -535,6 +590,21 @@ export class CampaignClient {
         ...(registryClaim ? { registryClaim } : {}),
       });
       if (!parsed.success) throw new InvalidInputError('the campaign input', issuesOf(parsed.error));
+      // Refused before the workflow exists: nothing sent, the id released, the staged items removed.
+      if (store && this.deliveriesIndexKey && !parsed.data.options.allowRepeats) {
+        const found = await findRepeatRecipients({
+          store,
+          key: this.deliveriesIndexKey,
+          campaignId,
+          accountIdentifier: parsed.data.accountIdentifier,
+          items: parsed.data.items,
+          ...(parsed.data.options.repeatWindow !== undefined
+            ? { repeatWindow: parsed.data.options.repeatWindow }
+            : {}),
+        });
+        if (found.total > 0)
+          throw new RepeatRecipientsError(campaignId, found.total, found.repeats, found.window);
+      }
       const result = await this.call(campaignId, 'start', async () => {
         try {
           const handle = await this.client.workflow.start('campaignWorkflow', {
