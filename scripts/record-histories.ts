@@ -1,8 +1,11 @@
 // Records the histories of representative campaigns into test/fixtures/histories/, for the replay
 // test that fails CI when a workflow change breaks determinism. Run after an intended, versioned
-// change of workflow code:  node --import tsx scripts/record-histories.ts [scenario ...]
-// Scenarios (all by default): mixed (failures, corrections, skips) and cancelled (a campaign
-// cancelled while an order waits to resubmit). Each overwrites only its own files:
+// change of workflow code:  node --import tsx scripts/record-histories.ts [--as TAG] [scenario ...]
+// --as TAG records under campaign ids `replay-<scenario>-<TAG>` (e.g. the date), beside the histories
+// of earlier workflow code instead of over them.
+// Scenarios (all by default): mixed (failures, corrections, skips), cancelled (a campaign
+// cancelled while an order waits to resubmit) and across (a campaign refused for repeat recipients,
+// and one held by a spend limit until approved). Each overwrites only its own files:
 // histories recorded by earlier workflow code stay, and the replay test keeps checking them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +13,7 @@ import proto from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { campaignRef, orderExternalRefId } from '../src/campaign/ids.ts';
 import {
+  approveUpdate,
   campaignWorkflowId,
   orderProgressQuery,
   orderWorkflowId,
@@ -72,15 +76,21 @@ async function until(read: () => Promise<boolean>): Promise<void> {
 async function withStack(
   options: Parameters<typeof startCampaignStack>[0],
   body: (stack: CampaignStack) => Promise<void>,
+  worker: Parameters<CampaignStack['startWorker']>[0] = {},
 ): Promise<void> {
   const stack = await startCampaignStack(options);
   try {
-    await stack.startWorker();
+    await stack.startWorker(worker);
     await body(stack);
   } finally {
     await stack.close();
   }
 }
+
+const tagArg = process.argv.includes('--as') ? process.argv[process.argv.indexOf('--as') + 1] : undefined;
+if (tagArg !== undefined && !/^[A-Za-z0-9-]{1,20}$/.test(tagArg))
+  throw new Error(`--as takes a short tag of letters, digits and dashes, got ${String(tagArg)}`);
+const tag = tagArg ? `-${tagArg}` : '';
 
 const scenarios: Record<string, () => Promise<void>> = {
   mixed: () =>
@@ -93,7 +103,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         ...Array.from({ length: 3 }, () => lineItem('wrong-method')),
         ...Array.from({ length: 2 }, () => lineItem('discontinued')),
       ];
-      const handle = await startCampaign(stack, 'replay-mixed', items, {
+      const handle = await startCampaign(stack, `replay-mixed${tag}`, items, {
         chunkSize: 15,
         maxConcurrentOrders: 2,
         pollInitial: '300ms',
@@ -120,7 +130,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         ],
       });
       await handle.result();
-      await save(stack.env.client, [handle.workflowId, ...orderIds('replay-mixed', 3)]);
+      await save(stack.env.client, [handle.workflowId, ...orderIds(`replay-mixed${tag}`, 3)]);
     }),
 
   cancelled: () =>
@@ -130,7 +140,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         ...Array.from({ length: 2 }, () => lineItem('transient')),
         ...Array.from({ length: 5 }, () => lineItem('ok')),
       ];
-      const handle = await startCampaign(stack, 'replay-cancelled', items, {
+      const handle = await startCampaign(stack, `replay-cancelled${tag}`, items, {
         chunkSize: 5,
         maxConcurrentOrders: 1,
         pollInitial: '300ms',
@@ -138,7 +148,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         // The first order waits an hour to resubmit its transient failures: the cancel comes then.
         resubmitDelay: '1h',
       });
-      const [firstOrder] = orderIds('replay-cancelled', 1);
+      const [firstOrder] = orderIds(`replay-cancelled${tag}`, 1);
       await until(async () => {
         const order = stack.env.client.workflow.getHandle(firstOrder!);
         const progress = await order.query(orderProgressQuery).catch(() => undefined);
@@ -148,11 +158,46 @@ const scenarios: Record<string, () => Promise<void>> = {
       await handle.cancel();
       const result = await handle.result();
       if (result.status !== 'cancelled') throw new Error(`cancelled: ${result.status}`);
-      await save(stack.env.client, [handle.workflowId, ...orderIds('replay-cancelled', 1)]);
+      await save(stack.env.client, [handle.workflowId, ...orderIds(`replay-cancelled${tag}`, 1)]);
     }),
+
+  across: () =>
+    withStack(
+      { taskQueue: 'record-histories-across' },
+      async (stack) => {
+        const options = { chunkSize: 10, pollInitial: '300ms', pollMax: '1s', resubmitDelay: '100ms' };
+        const items = Array.from({ length: 20 }, () => lineItem('ok'));
+        const first = await startCampaign(stack, `replay-across-first${tag}`, items, options);
+        if ((await first.result()).status !== 'completed') throw new Error('across: first campaign');
+        // The same recipients again: refused before anything is sent.
+        const again = items.map((item, i) => ({ ...item, externalRefLineItemID: `again-${i}` }));
+        const refused = await startCampaign(stack, `replay-refused${tag}`, again, options);
+        if ((await refused.result()).status !== 'refused') throw new Error('across: not refused');
+        // 20 x 25 more would cross the week's 800 (500 used): held until approved.
+        const held = await startCampaign(
+          stack,
+          `replay-spend${tag}`,
+          Array.from({ length: 20 }, () => lineItem('ok')),
+          options,
+        );
+        await until(async () => (await held.query(progressQuery)).status === 'awaiting-approval');
+        await held.executeUpdate(approveUpdate, { args: [{ approver: 'bob' }] });
+        if ((await held.result()).status !== 'completed') throw new Error('across: spend campaign');
+        await save(stack.env.client, [refused.workflowId, held.workflowId]);
+      },
+      {
+        deliveries: {
+          key: Buffer.from('replay fixture deliveries key'),
+          spendLimits: { accounts: { 'sim-account-1': { week: 800 } } },
+        },
+        policy: { accounts: {}, requireDistinctApprover: false },
+      },
+    ),
 };
 
-const chosen = process.argv.slice(2);
+const args = process.argv.slice(2);
+const asIndex = args.indexOf('--as');
+const chosen = asIndex === -1 ? args : args.filter((_, index) => index !== asIndex && index !== asIndex + 1);
 for (const name of chosen.length > 0 ? chosen : Object.keys(scenarios)) {
   const scenario = scenarios[name];
   if (!scenario) throw new Error(`unknown scenario ${name}: ${Object.keys(scenarios).join(', ')}`);

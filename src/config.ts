@@ -7,13 +7,15 @@ import { z } from 'zod';
 import { loadCampaignPolicy } from './activities/policy.ts';
 import { type SourceLimits, loadSourceLimits } from './activities/sources.ts';
 import type { CampaignPolicy } from './campaign/policy.ts';
+import { loadDeliveriesIndexKey } from './deliveries/key.ts';
+import { type SpendLimits, loadSpendLimits } from './deliveries/spend-limits.ts';
 import type { ErrorClassOverrides } from './campaign/classification.ts';
 import { loadErrorClassOverrides } from './input/error-classes-file.ts';
 import { type CodecConfig, loadCodecConfig } from './codec/index.ts';
 import { DEFAULT_TASK_QUEUE } from './definitions.ts';
 import { type NotifyConfig, loadNotifyConfig } from './notify/config.ts';
 import { loadStoreConfig, type StoreConfig } from './store/open.ts';
-import { ConfigError, loadTangoConfig, type TangoConfig } from './tango/config.ts';
+import { ConfigError, isLoopbackUrl, loadTangoConfig, type TangoConfig } from './tango/config.ts';
 
 export { ConfigError };
 
@@ -62,6 +64,8 @@ export interface ProcessConfig {
   policy: CampaignPolicy;
   /** NOTIFY_*: the notification webhook. */
   notify: NotifyConfig;
+  /** DELIVERIES_INDEX_KEY and SPEND_LIMITS_FILE / SPEND_LIMITS: the repeat guard and spend limits. */
+  deliveries: { key?: Buffer; spendLimits: SpendLimits };
 }
 
 // Empty strings count as unset: `WORKER_MAX_CACHED_WORKFLOWS=` in a .env file means "the default".
@@ -175,12 +179,25 @@ export function loadProcessConfig(env: Env, cwd: string = process.cwd()): Proces
     sources: loadSourceLimits(env),
     policy: loadCampaignPolicy(env, cwd),
     notify: loadNotifyConfig(env),
+    deliveries: loadDeliveriesConfig(env, cwd),
   };
+}
+
+function loadDeliveriesConfig(env: Env, cwd: string): ProcessConfig['deliveries'] {
+  const key = loadDeliveriesIndexKey(env, isLoopbackUrl(loadTangoConfig(env).baseUrl));
+  const spendLimits = loadSpendLimits(env, cwd);
+  if (!key && (Object.keys(spendLimits.accounts).length > 0 || spendLimits.default))
+    throw new ConfigError(
+      'DELIVERIES_INDEX_KEY',
+      'spend limits are counted from the deliveries index: set its key',
+    );
+  return { ...(key ? { key } : {}), spendLimits };
 }
 
 /** Every secret value in a configuration: the logger masks them wherever they appear. */
 export function secretsOf(
-  config: Pick<ProcessConfig, 'tango' | 'codec' | 'temporal'> & Partial<Pick<ProcessConfig, 'notify'>>,
+  config: Pick<ProcessConfig, 'tango' | 'codec' | 'temporal'> &
+    Partial<Pick<ProcessConfig, 'notify' | 'deliveries'>>,
 ): string[] {
   const secrets: string[] = [];
   const { auth, webhook } = config.tango;
@@ -190,6 +207,7 @@ export function secretsOf(
   for (const { key } of config.codec.keys) secrets.push(key.toString('base64'));
   if (config.codec.serverToken) secrets.push(config.codec.serverToken);
   if (config.notify?.signingSecret) secrets.push(config.notify.signingSecret);
+  if (config.deliveries?.key) secrets.push(config.deliveries.key.toString('utf8'));
   const apiKey = config.temporal.connection.apiKey;
   if (typeof apiKey === 'string') secrets.push(apiKey);
   // Very short values would mask ordinary words; real secrets are long.

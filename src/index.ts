@@ -12,6 +12,7 @@ export {
   CampaignRejectedError,
   CampaignFailedError,
   ReportNotReadyError,
+  RepeatRecipientsError,
   ScheduleMissingError,
   TemporalUnavailableError,
   DEFAULT_TEMPORAL_ADDRESS,
@@ -38,6 +39,7 @@ export {
   type Weekday,
   type WeeklyScheduleTiming,
 } from './client/index.ts';
+export type { Repeat } from './client/repeats.ts';
 export {
   DEFAULT_TASK_QUEUE,
   campaignWorkflowId,

@@ -11,6 +11,7 @@ import { classifyErrors, type ErrorClassOverrides } from './campaign/classificat
 import { automaticFixes } from './campaign/corrections.ts';
 import type { CampaignPolicy } from './campaign/policy.ts';
 import type { NotifyConfig } from './notify/config.ts';
+import type { DeliveriesDeps } from './activities/deliveries.ts';
 import type { AutoFixer } from './campaign/order-book.ts';
 import { DEFAULT_TASK_QUEUE, TANGO_ACTIVITIES, tangoTaskQueue } from './definitions.ts';
 import type { CampaignStore } from './store/store.ts';
@@ -43,6 +44,8 @@ export interface CampaignWorkerOptions {
   policy?: CampaignPolicy;
   /** NOTIFY_*: the notification webhook for campaigns that need a person. */
   notify?: NotifyConfig;
+  /** DELIVERIES_INDEX_KEY and the spend limits; absent: no deliveries index (no repeat guard). */
+  deliveries?: DeliveriesDeps;
   /**
    * Any other worker option: tuning (concurrency, cache), the payload codec's data converter,
    * interceptors, shutdown grace time, identity.
@@ -89,6 +92,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     ...(options.sourceLimits ? { sources: options.sourceLimits } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.notify ? { notify: options.notify } : {}),
+    ...(options.deliveries ? { deliveries: options.deliveries } : {}),
   });
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const calls = new Set<string>(TANGO_ACTIVITIES);

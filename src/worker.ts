@@ -258,6 +258,7 @@ export async function startCampaignWorker(
       sourceLimits: config.sources,
       policy: config.policy,
       notify: config.notify,
+      deliveries: config.deliveries,
       workerOptions,
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });
@@ -282,11 +283,17 @@ export async function startCampaignWorker(
 /**
  * What a worker that talks to a real Tango should not run without: said once at start, in the log.
  */
-export function startupWarnings(config: Pick<ProcessConfig, 'codec' | 'tango'>): string[] {
+export function startupWarnings(
+  config: Pick<ProcessConfig, 'codec' | 'tango'> & Partial<Pick<ProcessConfig, 'deliveries'>>,
+): string[] {
   const warnings: string[] = [];
   if (config.codec.keys.length === 0 && !isLoopbackUrl(config.tango.baseUrl))
     warnings.push(
       `payload encryption is off (CODEC_KEYS is not set) while Tango is ${config.tango.baseUrl}: recipients' names, emails, addresses, corrections and failure messages are stored in clear in Temporal history. Set CODEC_KEYS on every worker and client (docs/operations.md).`,
+    );
+  if (!config.deliveries?.key)
+    warnings.push(
+      'the deliveries index is off (DELIVERIES_INDEX_KEY is not set): campaigns are not checked for recipients rewarded by earlier campaigns (docs/configuration.md).',
     );
   return warnings;
 }

@@ -4,6 +4,7 @@ import type { CampaignPolicy } from '../campaign/policy.ts';
 import type { NotifyConfig } from '../notify/config.ts';
 import type { CampaignStore } from '../store/store.ts';
 import type { TangoClient } from '../tango/client.ts';
+import type { DeliveriesDeps } from './deliveries.ts';
 import type { SourceLimits } from './sources.ts';
 import type { CampaignDefinition } from './staging.ts';
 import type { WebhookSubscriptionDeps } from './webhook-subscriptions.ts';
@@ -41,6 +42,8 @@ export interface ActivityDeps {
   policy?: CampaignPolicy;
   /** NOTIFY_*: the notification webhook (absent or without a URL: nothing is sent). */
   notify?: NotifyConfig;
+  /** The deliveries index (repeat guard, spend limits); default: none kept. */
+  deliveries?: DeliveriesDeps;
   /** The clock (tests move it). */
   now?: () => number;
   /** For webhookSubscriptionWorkflow's renew / re-register activities (absent: they fail). */

@@ -1,6 +1,7 @@
 // All activities, built once per worker from their dependencies. Workflows import this module as
 // a type only (`ReturnType<typeof createActivities>`).
 import { createAccountActivities } from './accounts.ts';
+import { createDeliveriesActivities } from './deliveries.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createNotifyActivities } from './notify.ts';
 import { createOperatorActivities } from './operator.ts';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSourceActivities(deps.store, deps.sources),
     ...createPolicyActivities(deps.policy),
     ...createNotifyActivities(deps.notify),
+    ...createDeliveriesActivities(deps.store, { ...deps.deliveries, ...(deps.now ? { now: deps.now } : {}) }),
   };
 }
 

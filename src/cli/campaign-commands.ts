@@ -4,7 +4,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CampaignClient, type FailedItem, isOpenExecution } from '../client/index.ts';
+import {
+  type CampaignClient,
+  type FailedItem,
+  RepeatRecipientsError,
+  isOpenExecution,
+} from '../client/index.ts';
+import { DEFAULT_REPEAT_WINDOW } from '../client/repeats.ts';
+import { formatFileRepeat, repeatsInFile, withRows } from './repeats.ts';
 import {
   type InputProblem,
   InputFileError,
@@ -58,19 +65,21 @@ const resolvePath = (io: CliIo, file: string) => path.resolve(io.cwd, file);
 // ---------------------------------------------------------------------------------------------
 
 const validateSpec = {
-  usage: 'validate <file> [--catalog] [--balance --account <id>] [--json]',
+  usage: 'validate <file> [--catalog] [--account <id> [--balance] [--repeat-window <d>]] [--json]',
   summary:
     'Dry run: checks every row of a CSV or JSON line-item file against Tango’s rules (and optionally the catalog and the account balance). Nothing is sent.',
   options: {
     catalog: { type: 'boolean' },
     balance: { type: 'boolean' },
     account: { type: 'string' },
+    'repeat-window': { type: 'string' },
     'max-problems': { type: 'string' },
   },
   help: {
     catalog: 'check each utid exists, is active, allows the delivery method and the amount',
     balance: 'check the account balance covers the file’s total (needs --account)',
-    account: 'Tango accountIdentifier for --balance',
+    account: 'Tango accountIdentifier: warns of recipients its earlier campaigns rewarded (and --balance)',
+    'repeat-window': `how far back repeats count (default ${DEFAULT_REPEAT_WINDOW})`,
     'max-problems': 'problems listed (all are counted; default 100)',
   },
   positionals: { min: 1, max: 1 },
@@ -130,6 +139,11 @@ async function runValidate(args: string[], io: CliIo): Promise<number> {
   }
   const ok = totalProblems === 0 && catalogProblems.length === 0 && (balance?.covers ?? true);
   const unit = formatOfFile(file) === 'json' ? 'item' : 'row';
+  // Warnings only: `start` refuses them unless --allow-repeats.
+  const repeats =
+    values.account && totalProblems === 0
+      ? await repeatsInFile(io.env, file, values.account, values['repeat-window'] ?? DEFAULT_REPEAT_WINDOW)
+      : undefined;
   if (values.json) {
     printJson(io, {
       ok,
@@ -140,6 +154,7 @@ async function runValidate(args: string[], io: CliIo): Promise<number> {
       totalProblems,
       catalogProblems,
       ...(balance ? { balance } : {}),
+      ...(repeats ? { repeats } : {}),
     });
   } else {
     for (const problem of problems) io.stdout.write(`${formatInputProblem(problem)}\n`);
@@ -147,6 +162,12 @@ async function runValidate(args: string[], io: CliIo): Promise<number> {
       io.stdout.write(`... and ${totalProblems - problems.length} more problem(s)\n`);
     for (const problem of catalogProblems)
       io.stdout.write(`${file}, ${unit} ${problem.row}, field ${problem.field}: ${problem.message}\n`);
+    for (const repeat of repeats ?? [])
+      io.stdout.write(`WARNING: ${formatFileRepeat(repeat, unit)} (same reward and amount)\n`);
+    if (repeats?.length)
+      io.stdout.write(
+        `WARNING: ${repeats.length} recipient(s) already rewarded by account ${values.account} within ${values['repeat-window'] ?? DEFAULT_REPEAT_WINDOW}: start refuses them unless --allow-repeats\n`,
+      );
     if (balance)
       io.stdout.write(
         `Balance of ${balance.accountIdentifier}: ${balance.currentBalance} ${balance.covers ? 'covers' : 'does NOT cover'} the total ${totalAmount}\n`,
@@ -179,6 +200,8 @@ const startSpec = {
     'chunk-size': { type: 'string' },
     'approval-threshold': { type: 'string' },
     'dry-run': { type: 'boolean' },
+    'allow-repeats': { type: 'boolean' },
+    'repeat-window': { type: 'string' },
     wait: { type: 'boolean' },
   },
   help: {
@@ -192,6 +215,9 @@ const startSpec = {
     'chunk-size': 'line items per Tango order',
     'approval-threshold': 'wait for `approve` when the total amount exceeds this',
     'dry-run': 'validate and report without ordering',
+    'allow-repeats':
+      'send even to recipients an earlier campaign of the account rewarded with the same reward and amount',
+    'repeat-window': `how far back repeats count (default ${DEFAULT_REPEAT_WINDOW})`,
     wait: 'wait until the campaign ends and print its result',
   },
   positionals: { min: 1, max: 1 },
@@ -267,24 +293,29 @@ async function runStart(args: string[], io: CliIo): Promise<number> {
   const approvalThreshold = numberOption(values['approval-threshold'], 'approval-threshold');
   if (approvalThreshold !== undefined) options.approvalThreshold = approvalThreshold;
   if (values['dry-run']) options.dryRun = true;
+  if (values['allow-repeats']) options.allowRepeats = true;
+  if (values['repeat-window']) options.repeatWindow = values['repeat-window'];
   // A bad file is reported at once, whether Temporal is up or not: read it whole before connecting
   // (staging reads and checks it again as it streams it into the store).
   for await (const _ of readLineItemsFile(file)) void _;
   const campaignId = values.id ?? (await deriveCampaignId(file, campaign));
 
   return withClient(io, async (client) => {
-    const started = await client.startCampaign(
-      {
-        campaignId,
-        customerIdentifier,
-        accountIdentifier,
-        campaign,
-        ...(values.po ? { purchaseOrderNumber: values.po } : {}),
-        ...(values.notes ? { notes: values.notes } : {}),
-        options,
-      },
-      { items: itemsOf(file) },
-    );
+    const started = await client
+      .startCampaign(
+        {
+          campaignId,
+          customerIdentifier,
+          accountIdentifier,
+          campaign,
+          ...(values.po ? { purchaseOrderNumber: values.po } : {}),
+          ...(values.notes ? { notes: values.notes } : {}),
+          options,
+        },
+        { items: itemsOf(file) },
+      )
+      .catch((error: unknown) => (error instanceof RepeatRecipientsError ? error : Promise.reject(error)));
+    if (started instanceof RepeatRecipientsError) return refuseRepeats(io, file, started, values.json);
     if (!values.wait) {
       if (values.json) printJson(io, { ok: true, ...started });
       else
@@ -303,6 +334,35 @@ async function runStart(args: string[], io: CliIo): Promise<number> {
     else io.stdout.write(resultText(result));
     return resultExitCode(result);
   });
+}
+
+/** A start refused for repeat recipients: each by file and row, exit 1. */
+async function refuseRepeats(
+  io: CliIo,
+  file: string,
+  error: RepeatRecipientsError,
+  json: boolean | undefined,
+): Promise<number> {
+  const repeats = await withRows(file, error.repeats);
+  if (json) {
+    printJson(io, {
+      ok: false,
+      error: 'repeat-recipients',
+      campaignId: error.campaignId,
+      total: error.total,
+      window: error.window,
+      repeats,
+    });
+    return EXIT.failed;
+  }
+  const unit = formatOfFile(file) === 'json' ? 'item' : 'row';
+  for (const repeat of repeats) io.stderr.write(`${formatFileRepeat(repeat, unit)}\n`);
+  if (error.total > repeats.length) io.stderr.write(`... and ${error.total - repeats.length} more\n`);
+  io.stderr.write(
+    `REFUSED: ${error.total} recipient(s) of campaign ${error.campaignId} already rewarded by account with the same reward and amount within ${error.window}. ` +
+      'Nothing was sent. If they are meant, start again with --allow-repeats.\n',
+  );
+  return EXIT.failed;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ const createSpec = {
     timezone: { type: 'string' },
     paused: { type: 'boolean' },
     note: { type: 'string' },
+    'allow-repeats': { type: 'boolean' },
+    'repeat-window': { type: 'string' },
   },
   help: {
     source: 'input file path as the workers see it, or an http(s) URL (required)',
@@ -54,6 +56,9 @@ const createSpec = {
     timezone: 'IANA time zone (default UTC)',
     paused: 'create it paused',
     note: 'a note shown with the schedule',
+    'allow-repeats':
+      'let its runs reward recipients earlier campaigns rewarded with the same reward and amount',
+    'repeat-window': 'how far back repeats count (default 30d)',
   },
   positionals: { min: 1, max: 1 },
 } satisfies CommandSpec<Record<string, { type: 'string' | 'boolean' }>>;
@@ -108,6 +113,14 @@ async function runCreate(args: string[], io: CliIo): Promise<number> {
         ...(values.campaign ? { campaign: values.campaign } : {}),
         ...(values.po ? { purchaseOrderNumber: values.po } : {}),
         ...(values.notes ? { notes: values.notes } : {}),
+        ...(values['allow-repeats'] || values['repeat-window']
+          ? {
+              options: {
+                ...(values['allow-repeats'] ? { allowRepeats: true } : {}),
+                ...(values['repeat-window'] ? { repeatWindow: values['repeat-window'] } : {}),
+              },
+            }
+          : {}),
       },
       dayOfWeek: weekday,
       hour: Number(time[1]),

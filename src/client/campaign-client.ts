@@ -53,7 +53,7 @@ import {
   metadataPatchSchema,
   skipItemsSchema,
 } from '../workflows/types.ts';
-import { loadCampaignClientConfig } from './config.ts';
+import { loadCampaignClientConfig, withKey } from './config.ts';
 import {
   CampaignAlreadyExistsError,
   CampaignClosedError,
@@ -62,6 +62,7 @@ import {
   CampaignNotFoundError,
   type InputIssue,
   InvalidInputError,
+  RepeatRecipientsError,
   campaignErrorOf,
   TemporalUnavailableError,
   issuesOf,
@@ -79,6 +80,7 @@ import {
   ReconcileCampaignNotFoundError,
   reconcileCampaign,
 } from './reconcile.ts';
+import { findRepeatRecipients } from './repeats.ts';
 import { type CampaignReport, readReport, streamReport } from './reports.ts';
 import { CampaignSchedules, type ScheduleInfo, type WeeklyScheduleTiming } from './schedules.ts';
 import { stageItems } from './stage-items.ts';
@@ -93,6 +95,11 @@ export interface CampaignClientOptions {
   store?: CampaignStore;
   /** Shown in "cannot reach Temporal" errors. */
   address?: string;
+  /**
+   * The deliveries index key (DELIVERIES_INDEX_KEY, the workers' key). With it and a store, a start is
+   * refused here (RepeatRecipientsError) when it repeats recipients; without, the workflow refuses it.
+   */
+  deliveriesIndexKey?: Buffer;
 }
 
 export interface StartCampaignOptions {
@@ -137,8 +144,10 @@ export class CampaignClient {
   readonly store: CampaignStore | undefined;
   private readonly address: string | undefined;
   private readonly schedules: CampaignSchedules;
+  private readonly deliveriesIndexKey: Buffer | undefined;
 
   constructor(options: CampaignClientOptions) {
+    this.deliveriesIndexKey = options.deliveriesIndexKey;
     this.client = options.client;
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.store = options.store;
@@ -165,7 +174,13 @@ export class CampaignClient {
     });
     const store = await openStore(config.storeUrl);
     return new ConnectedCampaignClient(
-      { client, taskQueue: config.taskQueue, store, address: config.connection.address },
+      {
+        client,
+        taskQueue: config.taskQueue,
+        store,
+        address: config.connection.address,
+        ...withKey(config.deliveriesIndexKey),
+      },
       connection,
     );
   }
@@ -268,6 +283,21 @@ export class CampaignClient {
         ...(registryClaim ? { registryClaim } : {}),
       });
       if (!parsed.success) throw new InvalidInputError('the campaign input', issuesOf(parsed.error));
+      // Refused before the workflow exists: nothing sent, the id released, the staged items removed.
+      if (store && this.deliveriesIndexKey && !parsed.data.options.allowRepeats) {
+        const found = await findRepeatRecipients({
+          store,
+          key: this.deliveriesIndexKey,
+          campaignId,
+          accountIdentifier: parsed.data.accountIdentifier,
+          items: parsed.data.items,
+          ...(parsed.data.options.repeatWindow !== undefined
+            ? { repeatWindow: parsed.data.options.repeatWindow }
+            : {}),
+        });
+        if (found.total > 0)
+          throw new RepeatRecipientsError(campaignId, found.total, found.repeats, found.window);
+      }
       const sender = emailFormatProblem('sender.email', parsed.data.sender?.email);
       if (sender)
         throw new InvalidInputError('the campaign input', [{ path: sender.field, message: sender.message }]);

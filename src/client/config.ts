@@ -4,6 +4,7 @@ import { type CodecConfig, loadCodecConfig } from '../codec/index.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, type TemporalConfig, loadTemporalConfig } from '../config.ts';
 import { DEFAULT_TASK_QUEUE } from '../definitions.ts';
 import { loadStoreConfig } from '../store/open.ts';
+import { clientDeliveriesIndexKey } from './repeats.ts';
 
 export interface CampaignClientConfig {
   /** From @temporalio/envconfig: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles. */
@@ -14,6 +15,8 @@ export interface CampaignClientConfig {
   /** CAMPAIGN_STORE (default file://.data/store). */
   storeUrl: string;
   codec: Pick<CodecConfig, 'keys'>;
+  /** DELIVERIES_INDEX_KEY (the workers' key): the repeat-recipient check before a start. */
+  deliveriesIndexKey?: Buffer;
 }
 
 export { DEFAULT_TEMPORAL_ADDRESS };
@@ -27,5 +30,8 @@ export function loadCampaignClientConfig(env: Record<string, string | undefined>
     taskQueue: temporal.taskQueue,
     storeUrl: loadStoreConfig(env).url,
     codec: loadCodecConfig(env),
+    ...withKey(clientDeliveriesIndexKey(env)),
   };
 }
+
+export const withKey = (key: Buffer | undefined) => (key ? { deliveriesIndexKey: key } : {});

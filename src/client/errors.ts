@@ -11,9 +11,17 @@ import type { z } from 'zod';
 import { campaignWorkflowId } from '../definitions.ts';
 import { type RegistryEntry, campaignIdInUseMessage } from '../store/campaign-registry.ts';
 import type { CampaignStore } from '../store/store.ts';
+import { type Repeat, describeRepeat } from './repeats.ts';
 
 export type CampaignErrorCode =
-  'invalid-input' | 'not-found' | 'already-exists' | 'closed' | 'rejected' | 'store-required' | 'unavailable';
+  | 'invalid-input'
+  | 'not-found'
+  | 'already-exists'
+  | 'closed'
+  | 'rejected'
+  | 'store-required'
+  | 'unavailable'
+  | 'repeat-recipients';
 
 export class CampaignClientError extends Error {
   override readonly name: string = 'CampaignClientError';
@@ -23,6 +31,30 @@ export class CampaignClientError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * The campaign repeats recipients an earlier campaign of the account rewarded with the same reward and
+ * amount within the window: nothing was started. `repeats` are in input order (positions from 0).
+ */
+export class RepeatRecipientsError extends CampaignClientError {
+  override readonly name = 'RepeatRecipientsError';
+  constructor(
+    readonly campaignId: string,
+    readonly total: number,
+    readonly repeats: Repeat[],
+    readonly window: string,
+  ) {
+    super(
+      'repeat-recipients',
+      `campaign "${campaignId}": ${total} recipient(s) already rewarded with the same reward and amount within ${window}; ` +
+        `${repeats
+          .slice(0, 5)
+          .map((repeat) => describeRepeat(repeat))
+          .join('; ')}${total > 5 ? '; ...' : ''}. ` +
+        'Nothing was sent. If they are meant, start again with allowRepeats (--allow-repeats).',
+    );
   }
 }
 

@@ -20,6 +20,7 @@ export {
   CampaignNotFoundError,
   CampaignRejectedError,
   InvalidInputError,
+  RepeatRecipientsError,
   ReportNotReadyError,
   ScheduleMissingError,
   TemporalUnavailableError,

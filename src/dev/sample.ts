@@ -96,6 +96,8 @@ export function sampleCampaignInput(options: SampleCampaignOptions): CampaignSta
       correctionWindow: options.correctionWindow,
       autoCorrect: true,
       utidFallbacks: { U000002: 'U000001' },
+      // Every `npm start` pays the same simulated recipients again: not a mistake to refuse.
+      allowRepeats: true,
     },
     requestedBy: 'tango-campaigns dev',
   };

@@ -94,6 +94,9 @@ export interface CampaignCarry {
   /** Money controls: the worker's policy as staging read it, and the total the approval covered. */
   policy?: AppliedPolicy;
   approvedTotal?: number;
+  /** Spend limits: whether the account has any, and who approved crossing one. */
+  spendLimited?: boolean;
+  spendApprovedBy?: string;
   operatorSequence: number;
   failureThreshold?: FailureThreshold;
   thresholdAcknowledgedAt?: number;
@@ -135,6 +138,11 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   // Money controls (the worker's policy, read once at staging; the total an approval covered).
   let policy = carried?.policy;
   let approvedTotal = carried?.approvedTotal;
+  // Spend limits across campaigns (the account's limits per period, counted from the deliveries index).
+  let spendLimited = carried?.spendLimited ?? false;
+  let spendApprovedBy = carried?.spendApprovedBy;
+  let awaitingSpendApproval = false;
+  let spendRejected: { by: string; reason: string } | undefined;
   let operatorSequence = carried?.operatorSequence ?? 0;
   let failureThreshold = carried?.failureThreshold ?? options.failureThreshold;
   let thresholdAcknowledgedAt = carried?.thresholdAcknowledgedAt;
@@ -441,16 +449,21 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   setHandler(
     approveUpdate,
     ({ approver }) => {
+      changed += 1;
+      if (awaitingSpendApproval) {
+        spendApprovedBy = approver;
+        approvedBy ??= approver;
+        return { approvedBy: approver };
+      }
       approvedBy = approver;
       approvedTotal = staged?.totalAmount;
-      changed += 1;
       return { approvedBy: approver };
     },
     {
       validator: ({ approver }) => {
         if (status !== 'awaiting-approval')
           throw new Error(`the campaign is ${status}, not awaiting approval`);
-        if (approvedBy !== undefined || rejectedBy !== undefined)
+        if (!awaitingSpendApproval && (approvedBy !== undefined || rejectedBy !== undefined))
           throw new Error('the campaign has already been approved or rejected');
         if (!approver?.trim()) throw new Error('approve: name the approver');
         // The worker's policy: whoever started the campaign does not approve it (identities as the
@@ -471,16 +484,20 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
   setHandler(
     rejectUpdate,
     ({ approver, reason }) => {
+      changed += 1;
+      if (awaitingSpendApproval) {
+        spendRejected = { by: approver, reason };
+        return { rejectedBy: approver };
+      }
       rejectedBy = approver;
       statusReason = reason;
-      changed += 1;
       return { rejectedBy: approver };
     },
     {
       validator: ({ approver, reason }) => {
         if (status !== 'awaiting-approval')
           throw new Error(`the campaign is ${status}, not awaiting approval`);
-        if (approvedBy !== undefined || rejectedBy !== undefined)
+        if (!awaitingSpendApproval && (approvedBy !== undefined || rejectedBy !== undefined))
           throw new Error('the campaign has already been approved or rejected');
         if (!approver?.trim() || !reason?.trim()) throw new Error('reject: name the approver and the reason');
       },
@@ -586,6 +603,25 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         return await finish();
       }
 
+      // Recipients an earlier campaign of this account rewarded with the same reward and amount:
+      // refused before anything is sent, unless the campaign allows repeats.
+      if (patched('repeat-guard') && !options.allowRepeats) {
+        const repeats = await longStoreActivities.checkRepeatRecipients.executeWithOptions(
+          { summary: 'look for recipients rewarded by earlier campaigns' },
+          [{ campaignId, accountIdentifier: input.accountIdentifier, repeatWindow: options.repeatWindow }],
+        );
+        if (repeats.total > 0) {
+          const first = repeats.first[0]!;
+          setStatus(
+            'refused',
+            `${repeats.total} recipient(s) already rewarded with the same reward and amount within ${repeats.window} ` +
+              `(first: ${first.externalRefLineItemID}, by ${first.earlierCampaignId} on ${first.deliveredAt.slice(0, 10)}; ` +
+              `all in ${repeats.listKey}): nothing was sent; start again with allowRepeats if they are meant`,
+          );
+          return await finish();
+        }
+      }
+
       // The lower of the campaign's threshold and the policy's floor: a campaign cannot raise or remove it.
       const approvalThreshold = effectiveApprovalThreshold(options.approvalThreshold, policy);
       if (approvalThreshold !== undefined && staged.totalAmount > approvalThreshold) {
@@ -610,6 +646,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         }
       }
 
+      if (patched('spend-limits') && !(await passSpendLimits())) return await finish();
       if (options.preflightBalanceCheck && cancelReason === undefined)
         await awaitBalance(
           staged.totalAmount,
@@ -648,6 +685,9 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       }
       const canStart = !paused && cancelReason === undefined && nextChunk < staged.chunks;
       if (canStart && inFlight.size < options.maxConcurrentOrders) {
+        // Spend limits again before each order: other campaigns may have spent since the last check
+        // (while this one waited for funds or was paused, or between its orders).
+        if (spendLimited && spendApprovedBy === undefined && !(await passSpendLimits())) continue;
         await startOrder(nextChunk);
         nextChunk += 1;
         continue;
@@ -746,6 +786,43 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
     publish();
   }
 
+  /**
+   * True when the campaign may send: its total stays within the account's spend limits, or an
+   * operator approved crossing them. Waits for `approve` otherwise; false when it was rejected or
+   * cancelled meanwhile (before the first order: ends the campaign; later: cancels the rest).
+   */
+  async function passSpendLimits(): Promise<boolean> {
+    const check = await storeActivities.checkSpendLimit.executeWithOptions(
+      { summary: 'count the spend limits' },
+      [{ campaignId, accountIdentifier: input.accountIdentifier, totalAmount: staged!.totalAmount }],
+    );
+    spendLimited = check.configured;
+    if (!check.exceeded || spendApprovedBy !== undefined) return true;
+    const before = status;
+    const beforeReason = statusReason;
+    awaitingSpendApproval = true;
+    waitedForApproval = true;
+    setStatus('awaiting-approval', `spend limit: ${check.summary}: approve to go on, or reject`);
+    await condition(
+      () => spendApprovedBy !== undefined || spendRejected !== undefined || cancelReason !== undefined,
+    );
+    awaitingSpendApproval = false;
+    if (spendApprovedBy !== undefined) {
+      setStatus(before === 'awaiting-approval' ? 'running' : before, beforeReason);
+      return true;
+    }
+    const why = spendRejected
+      ? `spend limit: rejected by ${spendRejected.by}: ${spendRejected.reason}`
+      : (cancelReason ?? 'cancelled');
+    if (nextChunk === 0) {
+      setStatus(spendRejected ? 'rejected' : 'cancelled', why);
+    } else {
+      cancelReason ??= why;
+      changed += 1;
+    }
+    return false;
+  }
+
   function readBalance() {
     return tangoActivities.getAccountBalance.executeWithOptions({ summary: 'pre-flight balance check' }, [
       { customerIdentifier: input.customerIdentifier, accountIdentifier: input.accountIdentifier },
@@ -788,13 +865,19 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
           notSentReason:
             status === 'dry-run-complete'
               ? 'dry run: not sent'
-              : status === 'rejected'
-                ? `campaign rejected${statusReason ? `: ${statusReason}` : ''}`
+              : status === 'rejected' || status === 'refused'
+                ? `campaign ${status}${statusReason ? `: ${statusReason}` : ''}`
                 : `campaign ${status}${cancelReason ? `: ${cancelReason}` : ''}`,
           approvedBy,
         },
       ],
     );
+    // The deliveries index learns what Tango delivered (repeat guard and spend limits of later campaigns).
+    if (nextChunk > 0 && patched('deliveries-index'))
+      await longStoreActivities.recordCampaignDeliveries.executeWithOptions(
+        { summary: 'record the deliveries in the index' },
+        [{ campaignId, accountIdentifier: input.accountIdentifier, startedChunks: nextChunk }],
+      );
     publish(true);
     const counts = totals();
     await notifications.finished({
@@ -841,6 +924,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
       ...(approvedBy ? { approvedBy } : {}),
       ...(policy ? { policy } : {}),
       ...(approvedTotal !== undefined ? { approvedTotal } : {}),
+      ...(spendLimited ? { spendLimited } : {}),
+      ...(spendApprovedBy ? { spendApprovedBy } : {}),
       operatorSequence,
       ...(failureThreshold ? { failureThreshold } : {}),
       ...(thresholdAcknowledgedAt !== undefined ? { thresholdAcknowledgedAt } : {}),
@@ -853,7 +938,7 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
 }
 
 function isClosed(status: CampaignStatus): boolean {
-  return ['completed', 'cancelled', 'rejected', 'dry-run-complete'].includes(status);
+  return ['completed', 'cancelled', 'rejected', 'refused', 'dry-run-complete'].includes(status);
 }
 
 function formatIssue(issue: { path: PropertyKey[]; message: string }): string {

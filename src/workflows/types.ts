@@ -49,6 +49,10 @@ export const campaignOptionsSchema = z
     dryRun: z.boolean().default(false),
     /** Check the account balance covers the campaign before the first order. */
     preflightBalanceCheck: z.boolean().default(true),
+    /** Send even to recipients an earlier campaign rewarded with the same reward and amount. */
+    allowRepeats: z.boolean().optional(),
+    /** How far back the repeat-recipient guard looks (default 30d). */
+    repeatWindow: duration.optional(),
   })
   .strict();
 export type CampaignOptions = z.output<typeof campaignOptionsSchema>;
@@ -258,6 +262,8 @@ export type CampaignStatus =
   | 'completed'
   | 'cancelled'
   | 'rejected'
+  /** Refused before anything was sent: recipients rewarded by an earlier campaign (allowRepeats). */
+  | 'refused'
   | 'dry-run-complete';
 
 export interface CampaignProgress {

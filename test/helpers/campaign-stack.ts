@@ -9,6 +9,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { NO_SOURCES, type SourceLimits } from '../../src/activities/sources.ts';
 import type { CampaignPolicy } from '../../src/campaign/policy.ts';
 import type { NotifyConfig } from '../../src/notify/config.ts';
+import type { DeliveriesDeps } from '../../src/activities/deliveries.ts';
 import { allSearchAttributes } from '../../src/definitions.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.ts';
 import { FileSystemStore } from '../../src/store/filesystem.ts';
@@ -58,6 +59,8 @@ export interface CampaignStack {
     sourceLimits?: SourceLimits;
     policy?: CampaignPolicy;
     notify?: NotifyConfig;
+    /** The deliveries index (repeat guard, spend limits); absent: none. */
+    deliveries?: DeliveriesDeps;
   }): Promise<CampaignWorker>;
   close(): Promise<void>;
 }
@@ -108,6 +111,7 @@ export async function startCampaignStack(
         sourceLimits: workerOptions.sourceLimits ?? { ...NO_SOURCES, roots: [tmpdir()] },
         ...(workerOptions.policy ? { policy: workerOptions.policy } : {}),
         ...(workerOptions.notify ? { notify: workerOptions.notify } : {}),
+        ...(workerOptions.deliveries ? { deliveries: workerOptions.deliveries } : {}),
         ...(workerOptions.errorClassOverrides
           ? { errorClassOverrides: workerOptions.errorClassOverrides }
           : {}),
