@@ -68,8 +68,9 @@ export function describeSpend(use: SpendLimitUse, campaignTotal: number): string
   return `used ${use.used} of the ${use.period} limit ${use.limit} (${percent}%); this campaign's ${campaignTotal} would make ${use.withCampaign}`;
 }
 
-const isComplete = (entry: BookEntry) =>
-  entry.state === 'delivered' && /^complete$/i.test(entry.tangoStatus ?? '');
+// Delivered is what the book decided from Tango's own record (COMPLETE, or COMPLETED as some
+// answers spell it): the book's rule, not a second one here.
+const isComplete = (entry: BookEntry) => entry.state === 'delivered';
 
 export function createDeliveriesActivities(store: CampaignStore, deps: DeliveriesDeps = {}) {
   const heartbeat = () => Context.current().heartbeat();

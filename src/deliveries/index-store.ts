@@ -140,9 +140,11 @@ export class DeliveriesIndex {
     let cents = 0;
     for await (const item of input.delivered()) {
       this.tick();
+      // Every delivered item's money counts toward the spend limits; only items with a contact to
+      // compare (not NONE or embedded links) get a hash entry.
+      cents += amountCents(item.amount);
       if (deliveryHash(this.key, accountIdentifier, item) === undefined) continue;
       items += 1;
-      cents += amountCents(item.amount);
     }
     const passes = Math.max(1, Math.ceil(items / this.passSize));
     for (let pass = 0; pass < passes; pass += 1) {

@@ -24,8 +24,9 @@ const SPACING_MARGIN = 1.1;
 const MIN_MARGIN_MS = 10;
 /** Ticks per spacing: what one request holds. */
 const TICKS_PER_REQUEST = 4;
-/** Ticks this far back are removed by whoever claims new ones. */
+/** Ticks this far back are removed by whoever claims new ones (every PRUNE_EVERY claims). */
 const TICKS_KEPT = 400;
+const PRUNE_EVERY = 64;
 
 /** Tango asks for at least this long after an error before the next request. */
 const AFTER_ERROR_MS = 1000;
@@ -46,6 +47,10 @@ export class StoreRequestGate implements RequestGate {
   readonly #sleep: (ms: number) => Promise<void>;
   /** Requests of this process wait their turn one after the other. */
   #turn: Promise<void> = Promise.resolve();
+  /** Claims this process made (every PRUNE_EVERY-th also removes old ticks). */
+  #claims = 0;
+  /** How long a claim takes this process's store (smoothed): claims start that far ahead. */
+  #claimMs = 0;
   /** The first tick of this process's latest claim. */
   #lastTick = -TICKS_PER_REQUEST;
   /** The latest "quiet until" this process wrote or read (saves a write that changes nothing). */
@@ -88,15 +93,25 @@ export class StoreRequestGate implements RequestGate {
   async #waitForSlot(): Promise<void> {
     for (;;) {
       const quietUntil = Math.max(await this.#sharedQuietUntil(), this.#knownQuietUntil);
+      const claimStarted = this.#now();
+      // Claimed far enough ahead that the claim itself (an S3 round trip or four) is over by then.
       const from = Math.max(
-        Math.ceil(Math.max(this.#now(), quietUntil) / this.#tickMs),
+        Math.ceil((Math.max(claimStarted, quietUntil) + 2 * this.#claimMs) / this.#tickMs),
         this.#lastTick + TICKS_PER_REQUEST,
       );
       const tick = await this.#claimFrom(from);
+      const claimMs = this.#now() - claimStarted;
       this.#lastTick = tick;
       const wait = tick * this.#tickMs - this.#now();
       if (wait > 0) await this.#sleep(wait);
-      if (this.#now() - tick * this.#tickMs <= this.#lateMs) return;
+      const late = this.#now() - tick * this.#tickMs;
+      if (late <= this.#lateMs) {
+        this.#claimMs = 0.8 * this.#claimMs + 0.2 * claimMs;
+        return;
+      }
+      // Too late for it: look further ahead next time, so that a slow store never makes every
+      // claim late (at a high TANGO_TPS a spacing is shorter than one store round trip).
+      this.#claimMs = Math.max(2 * this.#claimMs, claimMs + late);
     }
   }
 
@@ -108,8 +123,8 @@ export class StoreRequestGate implements RequestGate {
         ticks.map((tick) => this.#store.createIfAbsent(`${TICKS_PREFIX}${tick}`, '{}')),
       );
       if (held.every(Boolean)) {
-        for (const tick of ticks)
-          void this.#store.delete(`${TICKS_PREFIX}${tick - TICKS_KEPT}`).catch(() => undefined);
+        this.#claims += 1;
+        if (this.#claims % PRUNE_EVERY === 1) void this.#prune(first - TICKS_KEPT).catch(() => undefined);
         return first;
       }
       // All or none: let go of what this claim got, and start after the last tick another one holds.
@@ -120,6 +135,16 @@ export class StoreRequestGate implements RequestGate {
       );
       first = ticks[held.lastIndexOf(false)]! + 1;
     }
+  }
+
+  /** Removes every claimed tick before `before` (whoever claimed it: those times are past). */
+  async #prune(before: number): Promise<void> {
+    const old: string[] = [];
+    for await (const key of this.#store.list(TICKS_PREFIX)) {
+      const tick = Number(key.slice(TICKS_PREFIX.length));
+      if (Number.isInteger(tick) && tick < before) old.push(key);
+    }
+    for (const key of old) await this.#store.delete(key).catch(() => undefined);
   }
 
   async #sharedQuietUntil(): Promise<number> {

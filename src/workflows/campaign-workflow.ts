@@ -688,6 +688,8 @@ export async function campaignWorkflow(rawInput: CampaignWorkflowInput): Promise
         // Spend limits again before each order: other campaigns may have spent since the last check
         // (while this one waited for funds or was paused, or between its orders).
         if (spendLimited && spendApprovedBy === undefined && !(await passSpendLimits())) continue;
+        // A pause or a cancel may have come while the limits were counted: look again.
+        if (paused || cancelReason !== undefined) continue;
         await startOrder(nextChunk);
         nextChunk += 1;
         continue;

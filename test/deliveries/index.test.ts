@@ -219,6 +219,25 @@ describe('deliveries index', () => {
     assert.equal(await index.spent({ accountIdentifier: 'acct-2', period: 'week' }), 0);
   });
 
+  it('counts the money of items without a contact (embedded links) toward the spend, with no entry', async () => {
+    const index = new DeliveriesIndex(store, key, { now: () => clock });
+    const link: LineItemRequest = { ...emailItem('l-0', 'x@example.test', 40), deliveryMethod: 'EMBEDDED' };
+    delete (link.recipient as { email?: string }).email;
+    const before = await collect(store.list('deliveries/'));
+    const recorded = await index.recordCampaign({
+      campaignId: 'links-only',
+      accountIdentifier: 'acct-3',
+      delivered: () => each([link]),
+    });
+    assert.equal(recorded.amount, 40);
+    assert.equal(await index.spent({ accountIdentifier: 'acct-3', period: 'week' }), 40);
+    const added = (await collect(store.list('deliveries/'))).filter((k) => !before.includes(k));
+    assert.ok(
+      added.every((k) => !/\/p[0-9a-f]{2}\//.test(k)),
+      `an item without a contact got a hash entry: ${added.join(', ')}`,
+    );
+  });
+
   it('refuses a process whose key differs from the one the index was written with', async () => {
     const other = new DeliveriesIndex(store, Buffer.from('not the same key at all'));
     await assert.rejects(

@@ -58,6 +58,47 @@ describe('StoreRequestGate', () => {
     assert.equal(first % 275, 0);
   });
 
+  it('claims far enough ahead when the store is slower than a spacing (no endless re-claims)', async () => {
+    const clock = fakeTime();
+    const store = new MemoryStore();
+    // Every create-if-absent takes 20 ms (an S3 round trip); at 500 per second a spacing is 12 ms.
+    const createIfAbsent = store.createIfAbsent.bind(store);
+    store.createIfAbsent = async (key, body) => {
+      clock.time.now += 20;
+      // A real round trip yields to the event loop (and lets the test's own timeout fire).
+      await new Promise((resolve) => setImmediate(resolve));
+      return createIfAbsent(key, body);
+    };
+    const gate = new StoreRequestGate(store, { tps: 500, now: clock.now, sleep: clock.sleep });
+    const sentAt: number[] = [];
+    const sending = (async () => {
+      for (let i = 0; i < 5; i += 1) {
+        await gate.beforeRequest();
+        sentAt.push(clock.time.now);
+      }
+    })();
+    const stuck = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('the gate never sent')), 2000),
+    );
+    await Promise.race([sending, stuck]);
+    assert.equal(sentAt.length, 5);
+    for (let i = 1; i < sentAt.length; i += 1) assert.ok(sentAt[i]! - sentAt[i - 1]! >= 2);
+  });
+
+  it('removes ticks claimed long ago, whoever claimed them', async () => {
+    const clock = fakeTime();
+    const store = new MemoryStore();
+    // Ticks a crashed process left behind, long past.
+    for (const tick of [10, 11, 12, 13]) await store.put(`${TICKS_PREFIX}${tick}`, '{}');
+    const gate = new StoreRequestGate(store, { tps: 1000, now: clock.now, sleep: clock.sleep });
+    for (let i = 0; i < 300; i += 1) await gate.beforeRequest();
+    await new Promise((resolve) => setImmediate(resolve));
+    const keys: string[] = [];
+    for await (const key of store.list(TICKS_PREFIX)) keys.push(key);
+    assert.ok(!keys.includes(`${TICKS_PREFIX}10`), 'a tick long past is still there');
+    assert.ok(keys.length < 300 * 4, `${keys.length} ticks kept`);
+  });
+
   it('sends from an idle gate within a quarter spacing, and lets go of a partial claim', async () => {
     const clock = fakeTime();
     const store = new MemoryStore();
