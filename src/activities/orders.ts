@@ -2,6 +2,9 @@
 // Tango's own record, re-read scheduled or pending items, apply operator input, and seal the final
 // book. Each reads the book version the workflow names and writes the next one, so a retried attempt
 // overwrites rather than duplicates; history sees keys and counts only.
+// Why so long: submitting and settling share the round record, the collision rules and the
+// visibility grace; each rule is short, and splitting them apart would spread one money decision
+// over several files.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {

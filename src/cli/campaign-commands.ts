@@ -1,5 +1,7 @@
 // Operator commands for one campaign: validate a file, start, status, watch, failures, correct,
 // skip, update-metadata, pause, resume, cancel, approve, reject, set-threshold, report.
+// Why so long: fifteen commands, each a short function of flags -> client call -> output; they
+// share the option parsing and the output helpers of this file.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,7 @@
 // S3-compatible implementation of the claim-check store (AWS S3, MinIO, Ceph RGW, Cloudflare R2...), so
 // that workers on several machines share campaign items, failed-item pages and reports.
+// Why so long: the store contract (put, get, streams, create-if-absent, list, delete) mapped onto
+// the S3 API with its error shapes, multipart streaming and server-side encryption options.
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,

@@ -2,6 +2,7 @@
 // documented limit), lenient for what Tango sends back (both documented shapes, nulls, extra fields).
 // Pure module: it also runs inside Temporal workflow code (update validators), so no Node imports
 // and no environment access; Date.now() is the workflow's deterministic clock there.
+// Why so long: one schema per documented body of the four API pages, each with its limits.
 import { z } from 'zod';
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 // the event, and signals the order workflow that owns its externalRefID. It answers 2xx only once
 // Temporal has accepted the signal (or the order is not ours / already over), 5xx when Temporal
 // cannot be reached so that Tango delivers again.
+// Why so long: verification, freshness, bounds, IP allow-lists, de-duplication, throttling and
+// readiness are each a few lines on the one request path, kept in order in one place.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';

@@ -1,6 +1,9 @@
 // campaignWorkflow: one reward campaign. Stages and validates the items, passes the money controls
 // (approval, balance), runs one orderWorkflow per chunk in a sliding window, lets operators steer
 // (pause, corrections, skips, metadata, thresholds, cancel), and writes the final report.
+// Why so long: every handler, money control and the order window share one closure's state, and
+// each change of its commands must stay behind a patched() marker for the campaigns running; a split
+// into one state record with step functions comes with new replay histories, not piecemeal.
 import {
   ActivityFailure,
   ApplicationFailure,

@@ -3,6 +3,9 @@
 // funds / transient retries -> resubmit as <ref>-<chunk>-r<round> -> ... until every item is
 // delivered, given up or cancelled; items Tango holds for a later delivery date are re-read until
 // they turn. Items live in the store (the order book); this workflow sees keys and counts only.
+// Why so long: the round loop and its waits (webhook or poll, funds, corrections, scheduled items,
+// blocks) share one closure's state, and old command sequences stay under patched() markers for the
+// histories in flight; splitting it into step functions needs new replay histories first.
 import {
   ApplicationFailure,
   CancellationScope,
