@@ -53,7 +53,10 @@ export interface Disagreement {
 }
 
 const isComplete = (status: string) => /^COMPLETED?$/i.test(status.trim());
-const isPending = (status: string) => /^PENDING$/i.test(status.trim());
+const isFailed = (status: string) => /^FAILED$/i.test(status.trim());
+/** Anything Tango has not decided yet: PENDING, and any status other than COMPLETE or FAILED (the
+ * documented set is unconfirmed; the order book reads them the same way). */
+const isPending = (status: string) => !isComplete(status) && !isFailed(status);
 
 /** Book states of a running campaign's item that Tango must not hold as delivered (we may send it). */
 const WAITING_STATES = new Set(['queued', 'awaiting-correction', 'awaiting-funds']);
@@ -165,7 +168,7 @@ export function judgeItem(
         found.push(
           disagreement(
             'pending-at-tango',
-            `reported given up, but Tango still holds it PENDING ${where}: it may yet be delivered`,
+            `reported given up, but Tango still holds it ${status} (undecided) ${where}: it may yet be delivered`,
             readings.find((reading) => isPending(reading.status)),
           ),
         );

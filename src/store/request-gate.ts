@@ -82,6 +82,9 @@ export class StoreRequestGate implements RequestGate {
     if (pauseMs === 0) return;
     const until = this.#now() + pauseMs;
     if (until <= this.#knownQuietUntil) return;
+    // Never shorten a longer quiet another process wrote (a 429's Retry-After against a 5xx's 1 s).
+    const shared = await this.#sharedQuietUntil().catch(() => 0);
+    if (until <= shared) return;
     this.#knownQuietUntil = until;
     const reason = status === undefined ? 'network failure' : `HTTP ${status}`;
     // Best effort: the request's own failure is what the caller must see, not the store's.

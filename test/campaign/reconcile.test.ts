@@ -58,6 +58,8 @@ describe('judgeItem', () => {
       'delivered-by-tango',
     ]);
     assert.deepEqual(kinds(claim('given-up'), [reading('PENDING')]), ['pending-at-tango']);
+    // A status outside the documented set is undecided too, as the order book reads it.
+    assert.deepEqual(kinds(claim('given-up'), [reading('PROCESSING')]), ['pending-at-tango']);
     assert.deepEqual(kinds(claim('cancelled', ''), [reading('COMPLETE')]), ['delivered-by-tango']);
     assert.deepEqual(kinds(claim('cancelled', ''), [reading('FAILED')]), ['sent-but-reported-unsent']);
     assert.deepEqual(kinds(claim('queued'), [reading('COMPLETE')]), ['delivered-by-tango']);

@@ -188,6 +188,17 @@ describe('StoreRequestGate', () => {
     assert.ok(clock.time.now - before >= 1000);
   });
 
+  it("never shortens another process's longer quiet", async () => {
+    const clock = fakeTime();
+    const store = new MemoryStore();
+    const a = new StoreRequestGate(store, { tps: 1, now: clock.now, sleep: clock.sleep });
+    const b = new StoreRequestGate(store, { tps: 1, now: clock.now, sleep: clock.sleep });
+    await a.afterResponse({ status: 429, retryAfterMs: 30_000 });
+    await b.afterResponse({ status: 503 });
+    const { until } = JSON.parse((await store.get(QUIET_UNTIL_KEY)).toString('utf8')) as { until: number };
+    assert.equal(until, 1_000_000 + 30_000);
+  });
+
   it('keeps working when the store fails once', async () => {
     const clock = fakeTime();
     const store = new MemoryStore();
