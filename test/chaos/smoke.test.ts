@@ -24,18 +24,9 @@ function assertHeld(result: ScenarioResult): void {
 // Each scenario starts its own dev server and worker process: allow for a busy CI machine.
 const timeout = 180_000;
 
+// A worker SIGKILLed mid-campaign is not here: it waits out an activity timeout (about a minute);
+// test/scale/multi-worker.test.ts kills a worker in the suite, and `npm run chaos` runs worker-kill.
 describe('chaos smoke (small sizes)', () => {
-  it(
-    'a worker SIGKILLed mid-campaign and restarted: nothing lost, nothing paid twice',
-    { timeout },
-    async () => {
-      const result = await scenario('worker-kill').run('quick', () => {});
-      assertHeld(result);
-      assert.ok((result.faultsInjected['worker SIGKILLs'] ?? 0) >= 1);
-      assert.ok((result.campaign?.delivered ?? 0) > 0);
-    },
-  );
-
   it('20% Tango 5xx: every item accounted for, nobody paid twice', { timeout }, async () => {
     const result = await scenario('tango-5xx').run('quick', () => {});
     assertHeld(result);
