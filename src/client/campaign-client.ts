@@ -80,6 +80,7 @@ import {
   ReconcileCampaignNotFoundError,
   reconcileCampaign,
 } from './reconcile.ts';
+import { sendRefusalNotification } from './notify.ts';
 import { findRepeatRecipients } from './repeats.ts';
 import { type CampaignReport, readReport, streamReport } from './reports.ts';
 import { CampaignSchedules, type ScheduleInfo, type WeeklyScheduleTiming } from './schedules.ts';
@@ -295,8 +296,16 @@ export class CampaignClient {
             ? { repeatWindow: parsed.data.options.repeatWindow }
             : {}),
         });
-        if (found.total > 0)
-          throw new RepeatRecipientsError(campaignId, found.total, found.repeats, found.window);
+        if (found.total > 0) {
+          const refused = new RepeatRecipientsError(campaignId, found.total, found.repeats, found.window);
+          // Someone should know (NOTIFY_URL on the workers); a failure to queue it never hides the refusal.
+          await sendRefusalNotification({ client: this.client, taskQueue: this.taskQueue }, campaignId, {
+            rule: 'repeat-recipients',
+            items: found.total,
+            details: refused.message.slice(0, 2000),
+          });
+          throw refused;
+        }
       }
       const sender = emailFormatProblem('sender.email', parsed.data.sender?.email);
       if (sender)
