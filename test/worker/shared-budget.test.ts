@@ -4,7 +4,6 @@
 // send requests, none is answered 429, and no two requests of either process reach Tango within half
 // a second. Two gates that did not share the store's ticks would send up to 3.6 requests a second.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,39 +16,11 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/index
 import { campaignWorkflow } from '../../src/workflows/index.ts';
 import { lineItem } from '../helpers/campaign-stack.ts';
 import { createLocalEnv } from '../helpers/temporal.ts';
+import { spawnWorker, waitForOutput, type WorkerProcess } from '../helpers/worker-process.ts';
 
-const root = path.join(import.meta.dirname, '..', '..');
 /** Tango's limit in the simulator, and the workers' TANGO_TPS a little under it (docs/operations.md). */
 const TANGO_LIMIT_TPS = 2;
 const TPS = 1.8;
-
-interface WorkerProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function spawnWorker(env: Record<string, string>): WorkerProcess {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitForOutput(worker: WorkerProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(worker.output())) {
-    if (Date.now() > deadline || worker.child.exitCode !== null)
-      throw new Error(`worker never logged ${pattern}; output:\n${worker.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('the request budget across two worker processes', () => {
   let env: TestWorkflowEnvironment;

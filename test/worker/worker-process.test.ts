@@ -2,7 +2,6 @@
 // environment, against a dev server and the simulator; it runs a campaign with encrypted payloads,
 // serves metrics, keeps secrets out of its logs and stops cleanly on SIGTERM.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -18,8 +17,7 @@ import { campaignWorkflow } from '../../src/workflows/index.ts';
 import { lineItem } from '../helpers/campaign-stack.ts';
 import { type RunningS3Server, startS3Server } from '../helpers/s3.ts';
 import { createLocalEnv } from '../helpers/temporal.ts';
-
-const root = path.join(import.meta.dirname, '..', '..');
+import { spawnWorker, waitForOutput, type WorkerProcess } from '../helpers/worker-process.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,34 +35,6 @@ const secrets = {
   hmac: randomBytes(32).toString('base64'),
   codecKey: randomBytes(32).toString('base64'),
 };
-
-interface WorkerProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function spawnWorker(env: Record<string, string>): WorkerProcess {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitForOutput(worker: WorkerProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(worker.output())) {
-    if (Date.now() > deadline || worker.child.exitCode !== null)
-      throw new Error(`worker never logged ${pattern}; output:\n${worker.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('tango-campaigns worker (child process)', () => {
   let env: TestWorkflowEnvironment;
